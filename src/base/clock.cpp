@@ -30,6 +30,13 @@ std::string format_local(TimePoint t, int offset_minutes) {
   return format_with_offset(t, offset_minutes, false);
 }
 
+CivilDate local_date(TimePoint t, int offset_minutes) {
+  using namespace std::chrono;
+  year_month_day ymd{floor<days>(t + minutes(offset_minutes))};
+  return {static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
+          static_cast<int>(static_cast<unsigned>(ymd.day()))};
+}
+
 TimePoint from_local(int year, int month, int day, int hour, int minute, int offset_minutes) {
   using namespace std::chrono;
   sys_days d{std::chrono::year(year) / std::chrono::month(static_cast<unsigned>(month)) /

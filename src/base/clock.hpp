@@ -43,6 +43,10 @@ inline constexpr int kBeijingOffsetMinutes = 8 * 60;
 
 std::string format_utc(TimePoint t);                                 // 2026-11-26T04:05:06.123Z
 std::string format_local(TimePoint t, int offset_minutes = kBeijingOffsetMinutes);  // ...+08:00
+struct CivilDate {
+  int year, month, day;
+};
+CivilDate local_date(TimePoint t, int offset_minutes = kBeijingOffsetMinutes);
 // Local civil time -> TimePoint; month 1..12.
 TimePoint from_local(int year, int month, int day, int hour, int minute,
                      int offset_minutes = kBeijingOffsetMinutes);

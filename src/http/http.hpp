@@ -1,0 +1,101 @@
+// The HTTP server core on Boost.Beast: request/response values, a router with path parameters,
+// static files with a single-page-app fallback. Knows nothing of statistics.
+//
+// Thread safety: the Router is built before start() and only read afterwards. Handlers run on
+// the server's io threads, several at once; they must be thread-safe themselves.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace statgov::http {
+
+struct CaseLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+
+struct Request {
+  std::string method;  // upper case
+  std::string target;  // raw, with query
+  std::string path;    // decoded path without query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string, CaseLess> headers;
+  std::map<std::string, std::string> params;  // from the route pattern
+  std::string body;
+  std::string remote_ip;
+
+  std::string header(const std::string& name) const;
+  std::optional<std::string> cookie(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  static Response json(int status, const nlohmann::json& body);
+  static Response error(int status, std::string_view code, std::string_view zh, std::string_view en);
+  static Response no_content();
+};
+
+using Handler = std::function<Response(Request&)>;
+
+class Router {
+ public:
+  // Pattern segments in braces are parameters: "/api/v1/forms/{code}".
+  void add(std::string method, std::string pattern, Handler h);
+  // Answers 404 for an unknown path and 405 for a known path with another method.
+  Response dispatch(Request& req) const;
+  struct Route {
+    std::string method, pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;  // 0 = any free port
+  int threads = 4;
+  std::size_t max_body = 32 * 1024 * 1024;
+  std::string static_dir;  // serve files from here for non-API GETs; empty = none
+  std::string api_prefix = "/api/";
+};
+
+class Server {
+ public:
+  Server(const Router& router, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the io threads; returns an error message on failure (e.g. port in use).
+  std::optional<std::string> start();
+  unsigned short port() const { return port_; }
+  void stop();
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  unsigned short port_ = 0;
+};
+
+std::string url_decode(std::string_view s, bool plus_is_space);
+std::map<std::string, std::string> parse_query(std::string_view q);
+
+}  // namespace statgov::http

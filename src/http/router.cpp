@@ -1,0 +1,135 @@
+#include "http/http.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <strings.h>
+
+namespace statgov::http {
+
+bool CaseLess::operator()(const std::string& a, const std::string& b) const {
+  return strcasecmp(a.c_str(), b.c_str()) < 0;
+}
+
+std::string Request::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::optional<std::string> Request::cookie(std::string_view name) const {
+  std::string all = header("Cookie");
+  std::string_view rest(all);
+  while (!rest.empty()) {
+    auto semi = rest.find(';');
+    std::string_view part = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+Response Response::json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::error(int status, std::string_view code, std::string_view zh, std::string_view en) {
+  return json(status, {{"error", {{"code", code}, {"message", zh}, {"message_en", en}, {"details", nlohmann::json::array()}}}});
+}
+
+Response Response::no_content() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+namespace {
+std::vector<std::string> split_path(std::string_view p) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    if (p[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    out.emplace_back(p.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string url_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view kv = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    if (kv.empty()) continue;
+    auto eq = kv.find('=');
+    std::string k = url_decode(kv.substr(0, eq), true);
+    std::string v = eq == std::string_view::npos ? "" : url_decode(kv.substr(eq + 1), true);
+    out.emplace(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+void Router::add(std::string method, std::string pattern, Handler h) {
+  Route r{std::move(method), pattern, split_path(pattern), std::move(h)};
+  routes_.push_back(std::move(r));
+}
+
+Response Router::dispatch(Request& req) const {
+  auto segs = split_path(req.path);
+  bool path_matched = false;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+      const auto& p = r.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = segs[i];
+      else ok = p == segs[i];
+    }
+    if (!ok) continue;
+    path_matched = true;
+    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
+    req.params = std::move(params);
+    return r.handler(req);
+  }
+  if (path_matched) {
+    return Response::error(405, "METHOD_NOT_ALLOWED", "不支持此请求方法", "Method not allowed");
+  }
+  return Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
+}
+
+}  // namespace statgov::http

@@ -1,0 +1,228 @@
+// NOTE: <utility> before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it.
+#include <utility>
+
+#include "http/http.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace statgov::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string mime_for(const std::filesystem::path& p) {
+  auto ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json; charset=utf-8";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".woff") return "font/woff";
+  if (ext == ".ttf") return "font/ttf";
+  return "application/octet-stream";
+}
+
+std::optional<std::string> read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+struct Server::Impl {
+  const Router& router;
+  ServerOptions opt;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::filesystem::path static_root;
+
+  Impl(const Router& r, ServerOptions o) : router(r), opt(std::move(o)) {}
+
+  Response serve_static(const Request& req) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return Response::error(405, "METHOD_NOT_ALLOWED", "不支持此请求方法", "Method not allowed");
+    }
+    std::filesystem::path rel = std::filesystem::path(req.path).relative_path().lexically_normal();
+    // Reject anything that climbs out of the root ("..") before touching the filesystem.
+    if (!rel.empty() && rel.begin()->string() == "..") {
+      return Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
+    }
+    std::filesystem::path file = static_root / rel;
+    std::error_code ec;
+    bool regular = !rel.empty() && std::filesystem::is_regular_file(file, ec);
+    bool asset = rel.string().rfind("assets/", 0) == 0;
+    if (!regular) {
+      if (asset || rel.has_extension()) return Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
+      file = static_root / "index.html";  // single-page app: the client routes the path
+    }
+    auto body = read_file(file);
+    if (!body) return Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
+    Response r;
+    r.content_type = mime_for(file);
+    r.body = std::move(*body);
+    if (asset) r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    else r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+  }
+
+  Response handle(Request& req) {
+    bool api = req.path.rfind(opt.api_prefix, 0) == 0 || req.path == "/healthz";
+    if (!api && !static_root.empty()) return serve_static(req);
+    try {
+      return router.dispatch(req);
+    } catch (const std::exception& e) {
+      // NOTE: handlers return errors as values; an exception here is a bug, logged and answered
+      // with 500 rather than taking the process down.
+      spdlog::error("handler threw on {} {}: {}", req.method, req.path, e.what());
+      return Response::error(500, "INTERNAL", "服务器内部错误", "Internal server error");
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(opt.max_body);
+      parser.header_limit(64 * 1024);
+      stream.expires_after(std::chrono::seconds(60));
+      boost::system::error_code ec;
+      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      Response resp;
+      bool keep_alive = false;
+      int version = 11;
+      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset) {
+        break;
+      }
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          resp = Response::error(413, "TOO_LARGE", "请求内容过大", "Request body too large");
+        } else {
+          resp = Response::error(400, "BAD_HTTP", "HTTP 请求格式错误", "Malformed HTTP request");
+        }
+      } else {
+        auto& msg = parser.get();
+        version = msg.version();
+        keep_alive = msg.keep_alive();
+        Request req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        auto q = req.target.find('?');
+        req.path = url_decode(std::string_view(req.target).substr(0, q), false);
+        if (q != std::string::npos) req.query = parse_query(std::string_view(req.target).substr(q + 1));
+        for (const auto& f : msg) req.headers[std::string(f.name_string())] = std::string(f.value());
+        req.body = std::move(msg.body());
+        req.remote_ip = remote;
+        auto t0 = std::chrono::steady_clock::now();
+        resp = handle(req);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        spdlog::debug("{} {} {} {}us", req.method, req.path, resp.status, us);
+        if (req.method == "HEAD") resp.body.clear();
+      }
+      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(resp.status), version};
+      out.set(bhttp::field::server, "statgov");
+      if (!resp.content_type.empty()) out.set(bhttp::field::content_type, resp.content_type);
+      out.set("X-Content-Type-Options", "nosniff");
+      out.set("X-Frame-Options", "DENY");
+      out.set("Referrer-Policy", "same-origin");
+      for (const auto& [k, v] : resp.headers) out.insert(k, v);
+      out.body() = std::move(resp.body);
+      out.keep_alive(keep_alive);
+      out.prepare_payload();
+      boost::system::error_code wec;
+      co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, wec));
+      if (wec || !keep_alive) break;
+    }
+    boost::system::error_code ignore;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
+  }
+
+  asio::awaitable<void> listen() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      asio::co_spawn(ioc, session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+Server::Server(const Router& router, ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, std::move(options))) {}
+
+Server::~Server() {
+  stop();
+  wait();
+}
+
+std::optional<std::string> Server::start() {
+  auto& im = *impl_;
+  if (!im.opt.static_dir.empty()) im.static_root = std::filesystem::path(im.opt.static_dir);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(im.opt.address, ec);
+  if (ec) return "bad listen address " + im.opt.address;
+  tcp::endpoint ep(addr, im.opt.port);
+  im.acceptor.open(ep.protocol(), ec);
+  if (!ec) im.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) im.acceptor.bind(ep, ec);
+  if (!ec) im.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + im.opt.address + ":" + std::to_string(im.opt.port) + ": " + ec.message();
+  port_ = im.acceptor.local_endpoint().port();
+  asio::co_spawn(im.ioc, im.listen(), asio::detached);
+  for (int i = 0; i < std::max(1, im.opt.threads); ++i) {
+    im.threads.emplace_back([&im] { im.ioc.run(); });
+  }
+  return std::nullopt;
+}
+
+void Server::stop() {
+  if (!impl_) return;
+  asio::post(impl_->ioc, [im = impl_.get()] {
+    boost::system::error_code ec;
+    im->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+}
+
+void Server::wait() {
+  if (!impl_) return;
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+}  // namespace statgov::http

@@ -1,0 +1,145 @@
+#include "services/auth.hpp"
+
+#include "base/crypto.hpp"
+#include "store/repos.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace statgov::services {
+
+namespace {
+Error bad_credentials() {
+  return make_error(ErrorKind::unauthenticated, "BAD_CREDENTIALS", "用户名或密码错误",
+                    "Wrong login or password");
+}
+Error unauthenticated() {
+  return make_error(ErrorKind::unauthenticated, "UNAUTHENTICATED", "请先登录", "Please log in");
+}
+}  // namespace
+
+Result<Session> AuthService::login(const std::string& login, const std::string& password, const std::string& ip) {
+  if (login.empty() || login.size() > 64 || password.empty() || password.size() > 128) return bad_credentials();
+  auto now = clock_.now();
+  std::string since = format_utc(now - config_.failure_window);
+  SG_ASSIGN_OR_RETURN(int failures, store_.read([&](store::SqliteConn& c) {
+    return store::count_login_failures(c, login, since);
+  }));
+  if (failures >= config_.max_failures) {
+    return make_error(ErrorKind::throttled, "THROTTLED",
+                      "登录失败次数过多，请15分钟后再试", "Too many failed logins; try again in 15 minutes");
+  }
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_user_by_login(c, login); }));
+  // NOTE: verify against a real hash even for an unknown login would equalise timing; the
+  // throttle bounds guessing either way.
+  bool ok = row && !row->user.disabled && security::verify_password(row->password_hash, password);
+  if (!ok) {
+    auto at = format_utc(now);
+    SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+      SG_TRY(store::record_login_failure(c, login, at));
+      return store::append_audit(c, at, login, "login_failed", "user:" + login, {{"ip", ip}});
+    }));
+    if (row && row->user.disabled) {
+      return make_error(ErrorKind::unauthenticated, "ACCOUNT_DISABLED", "账号已停用", "The account is disabled");
+    }
+    return bad_credentials();
+  }
+  Session s;
+  s.user = row->user;
+  s.token = random_token(32);
+  s.token_hash = sha256_hex(s.token);
+  s.csrf_token = random_token(24);
+  store::SessionRow sr{s.token_hash, s.user.id, s.csrf_token, format_utc(now), format_utc(now + config_.session_lifetime)};
+  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+    SG_TRY(store::insert_session(c, sr));
+    SG_TRY(store::clear_login_failures(c, login));
+    return store::append_audit(c, format_utc(now), login, "login", "user:" + login, {{"ip", ip}});
+  }));
+  return s;
+}
+
+Result<Session> AuthService::authenticate(const std::string& token) {
+  if (token.empty() || token.size() > 128) return unauthenticated();
+  std::string hash = sha256_hex(token);
+  SG_ASSIGN_OR_RETURN(auto sess, store_.read([&](store::SqliteConn& c) { return store::find_session(c, hash); }));
+  if (!sess || sess->expires_at <= format_utc(clock_.now())) return unauthenticated();
+  SG_ASSIGN_OR_RETURN(auto user, store_.read([&](store::SqliteConn& c) { return store::find_user(c, sess->user_id); }));
+  if (!user || user->user.disabled) return unauthenticated();
+  return Session{user->user, "", sess->csrf_token, hash};
+}
+
+Status AuthService::logout(const std::string& token) {
+  std::string hash = sha256_hex(token);
+  return store_.write([&](store::SqliteConn& c) { return store::delete_session(c, hash); });
+}
+
+Result<domain::User> AuthService::add_user(const NewUser& nu, const std::string& actor) {
+  auto role = domain::parse_role(nu.role);
+  if (!role) {
+    return make_error(ErrorKind::invalid, "BAD_ROLE",
+                      "角色应为 enterprise、township、county、city、leader、publisher、provider、admin 之一",
+                      "Role must be one of enterprise, township, county, city, leader, publisher, provider, admin");
+  }
+  if (nu.login.empty() || nu.login.size() > 64 ||
+      nu.login.find_first_of(" \t\r\n/\\") != std::string::npos) {
+    return make_error(ErrorKind::invalid, "BAD_LOGIN", "登录名须为1-64个字符且不含空白", "A login has 1-64 characters and no spaces");
+  }
+  SG_TRY(security::check_password_policy(nu.password));
+  domain::User u;
+  u.login = nu.login;
+  u.name = nu.name.empty() ? nu.login : nu.name;
+  u.role = *role;
+  if (*role == domain::Role::enterprise) {
+    if (nu.unit_uscc.empty()) {
+      return make_error(ErrorKind::invalid, "UNIT_REQUIRED", "企业账号须指定所属单位（统一社会信用代码）",
+                        "An enterprise account needs its unit (unified social credit code)");
+    }
+    SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit_by_uscc(c, nu.unit_uscc); }));
+    if (!unit) {
+      return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "名录库中没有该单位：" + nu.unit_uscc,
+                        "No unit with code " + nu.unit_uscc);
+    }
+    u.unit_id = unit->id;
+    u.region = unit->region;
+  } else {
+    SG_ASSIGN_OR_RETURN(auto rc, domain::RegionCode::parse(nu.region));
+    u.region = rc.str();
+  }
+  SG_ASSIGN_OR_RETURN(std::string hash, security::hash_password(nu.password, config_.hash_cost));
+  auto now = format_utc(clock_.now());
+  return store_.write([&](store::SqliteConn& c) -> Result<domain::User> {
+    SG_ASSIGN_OR_RETURN(auto existing, store::find_user_by_login(c, u.login));
+    if (existing) {
+      return make_error(ErrorKind::conflict, "LOGIN_TAKEN", "登录名已存在：" + u.login, "Login already exists: " + u.login);
+    }
+    SG_ASSIGN_OR_RETURN(u.id, store::insert_user(c, {u, hash}, now));
+    SG_TRY(store::append_audit(c, now, actor, "user_add", "user:" + u.login, {{"role", nu.role}, {"region", u.region}}));
+    return u;
+  });
+}
+
+Status AuthService::set_password(const std::string& login, const std::string& password, const std::string& actor) {
+  SG_TRY(security::check_password_policy(password));
+  SG_ASSIGN_OR_RETURN(std::string hash, security::hash_password(password, config_.hash_cost));
+  auto now = format_utc(clock_.now());
+  return store_.write([&](store::SqliteConn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto u, store::find_user_by_login(c, login));
+    if (!u) return make_error(ErrorKind::not_found, "USER_NOT_FOUND", "没有该用户：" + login, "No such user: " + login);
+    SG_TRY(store::set_password_hash(c, u->user.id, hash));
+    SG_TRY(store::delete_user_sessions(c, u->user.id));  // a new password ends every old session
+    return store::append_audit(c, now, actor, "user_passwd", "user:" + login, nlohmann::json::object());
+  });
+}
+
+Status AuthService::set_disabled(const std::string& login, bool disabled, const std::string& actor) {
+  auto now = format_utc(clock_.now());
+  return store_.write([&](store::SqliteConn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto u, store::find_user_by_login(c, login));
+    if (!u) return make_error(ErrorKind::not_found, "USER_NOT_FOUND", "没有该用户：" + login, "No such user: " + login);
+    SG_TRY(store::set_user_disabled(c, u->user.id, disabled));
+    if (disabled) SG_TRY(store::delete_user_sessions(c, u->user.id));
+    return store::append_audit(c, now, actor, disabled ? "user_disable" : "user_enable", "user:" + login,
+                               nlohmann::json::object());
+  });
+}
+
+}  // namespace statgov::services

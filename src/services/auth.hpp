@@ -1,0 +1,56 @@
+// Logins, sessions, CSRF tokens, throttling and user administration.
+//
+// Thread safety: stateless over the Store and Clock it is given; callable from any thread.
+#pragma once
+
+#include "base/clock.hpp"
+#include "base/result.hpp"
+#include "domain/user.hpp"
+#include "security/password.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace statgov::services {
+
+struct AuthConfig {
+  std::chrono::minutes session_lifetime{12 * 60};
+  int max_failures = 5;                        // per login within the window
+  std::chrono::minutes failure_window{15};
+  security::HashCost hash_cost = security::HashCost::interactive();
+};
+
+struct Session {
+  domain::User user;
+  std::string token;       // the cookie value (only returned at login)
+  std::string csrf_token;
+  std::string token_hash;
+};
+
+class AuthService {
+ public:
+  AuthService(store::Store& store, const Clock& clock, AuthConfig config = {})
+      : store_(store), clock_(clock), config_(config) {}
+
+  Result<Session> login(const std::string& login, const std::string& password, const std::string& ip);
+  // From the cookie value: the live session and its user, or UNAUTHENTICATED.
+  Result<Session> authenticate(const std::string& token);
+  Status logout(const std::string& token);
+
+  struct NewUser {
+    std::string login, name, role, region, password;
+    std::string unit_uscc;  // enterprise accounts: the unit they report for
+  };
+  Result<domain::User> add_user(const NewUser& u, const std::string& actor);
+  Status set_password(const std::string& login, const std::string& password, const std::string& actor);
+  Status set_disabled(const std::string& login, bool disabled, const std::string& actor);
+  const AuthConfig& config() const { return config_; }
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  AuthConfig config_;
+};
+
+}  // namespace statgov::services

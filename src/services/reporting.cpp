@@ -1,0 +1,545 @@
+#include "services/reporting.hpp"
+
+#include "base/crypto.hpp"
+#include "base/text.hpp"
+#include "base/xlsx.hpp"
+#include "domain/submission.hpp"
+#include "security/policy.hpp"
+
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace statgov::services {
+
+using domain::Period;
+using domain::SubmissionState;
+
+struct ReportingService::Target {
+  store::UnitRow unit;
+  FormPtr form;
+  Period period = Period::year(2000);
+  std::string section;
+  std::optional<store::SubmissionRow> current, prev, ly;
+};
+
+namespace {
+
+constexpr const char* kTemplateMarker = "statgov-template";
+constexpr const char* kMetaSheet = "_statgov";
+
+Error unknown_field(const std::string& key) {
+  return make_error(ErrorKind::invalid, "UNKNOWN_FIELD", "请求中有未知字段：" + key, "Unknown field in request: " + key,
+                    json::array({{{"field", key}}}));
+}
+
+Status check_body(const json& body, std::initializer_list<const char*> allowed, const char* required) {
+  if (!body.is_object()) {
+    return make_error(ErrorKind::invalid, "BAD_JSON", "请求体应为 JSON 对象", "The request body must be a JSON object");
+  }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    bool ok = false;
+    for (const char* k : allowed) ok = ok || it.key() == k;
+    if (!ok) return unknown_field(it.key());
+  }
+  if (required && !body.contains(required)) {
+    return make_error(ErrorKind::invalid, "MISSING_FIELD", std::string("缺少字段：") + required,
+                      std::string("Missing field: ") + required, json::array({{{"field", required}}}));
+  }
+  return Ok{};
+}
+
+rules::ValueMap to_value_map(const json& values) {
+  rules::ValueMap m;
+  if (!values.is_object()) return m;
+  for (auto it = values.begin(); it != values.end(); ++it) {
+    if (it.value().is_number()) m.emplace(it.key(), it.value().get<double>());
+  }
+  return m;
+}
+
+// Only states the enterprise has actually sent count as reference data for prev. and ly.
+bool is_sent(const store::SubmissionRow& r) {
+  auto s = domain::parse_state(r.state).value_or(SubmissionState::draft);
+  return s != SubmissionState::draft && s != SubmissionState::not_started;
+}
+
+json result_json(const rules::RuleResult& r) {
+  return {{"rule", r.name},
+          {"severity", r.severity == rules::Severity::error ? "error" : "warning"},
+          {"message", r.message},
+          {"message_en", r.message_en},
+          {"indicators", r.indicators}};
+}
+
+std::string trimmed(const json& v) { return v.is_string() ? trim(v.get<std::string>()) : std::string(); }
+
+}  // namespace
+
+Period ReportingService::current_period(domain::Frequency f) const {
+  auto d = local_date(clock_.now());
+  return Period::containing(f, d.year, d.month);
+}
+
+Result<ReportingService::Target> ReportingService::resolve(const Actor& a, std::int64_t unit_id,
+                                                           const std::string& form, const std::string& period_text,
+                                                           bool for_write) {
+  if (a.user.role != domain::Role::enterprise) {
+    SG_TRY(security::authorize(a.user, for_write ? security::Action::report : security::Action::view_submissions));
+  }
+  Target t;
+  SG_ASSIGN_OR_RETURN(t.period, Period::parse(period_text));
+  auto scope = domain::Scope::of(a.user);
+  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, scope, unit_id); }));
+  if (!unit) {
+    return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
+                      "No such unit, or it is outside your scope");
+  }
+  t.unit = std::move(*unit);
+  SG_ASSIGN_OR_RETURN(t.current, store_.read([&](store::SqliteConn& c) {
+    return store::find_submission(c, scope, unit_id, form, t.period.str());
+  }));
+  SG_ASSIGN_OR_RETURN(t.form, forms_.get(form, t.current ? t.current->form_version : 0));
+  const auto& def = t.form->def;
+  if (t.period.frequency() != def.frequency) {
+    return make_error(ErrorKind::invalid, "PERIOD_FREQUENCY",
+                      fmt::format("表式 {} 的报告期应为{}报", def.code,
+                                  def.frequency == domain::Frequency::month ? "月" : def.frequency == domain::Frequency::quarter ? "季" : "年"),
+                      fmt::format("Form {} is reported per {}", def.code, domain::frequency_name(def.frequency)));
+  }
+  if (t.period > current_period(def.frequency)) {
+    return make_error(ErrorKind::unprocessable, "PERIOD_NOT_OPEN", "报告期 " + t.period.str() + " 尚未开始填报",
+                      "Period " + t.period.str() + " is not open yet");
+  }
+  auto ind = catalog_.industry(t.unit.industry);
+  t.section = ind ? ind->section : "";
+  if (!domain::form_applies(def, t.unit.industry, t.section, t.unit.size, t.unit.uscc)) {
+    return make_error(ErrorKind::unprocessable, "NOT_OWED", "该单位无需填报表式 " + def.code,
+                      "This unit does not report form " + def.code);
+  }
+  auto load = [&](const Period& p) -> Result<std::optional<store::SubmissionRow>> {
+    SG_ASSIGN_OR_RETURN(auto r, store_.read([&](store::SqliteConn& c) {
+      return store::find_submission(c, scope, unit_id, form, p.str());
+    }));
+    if (r && !is_sent(*r)) r.reset();
+    return r;
+  };
+  SG_ASSIGN_OR_RETURN(t.prev, load(t.period.previous()));
+  SG_ASSIGN_OR_RETURN(t.ly, load(t.period.same_last_year()));
+  return t;
+}
+
+Result<json> ReportingService::evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all) {
+  rules::ValueMap cur = to_value_map(values);
+  rules::ValueMap prev, ly;
+  rules::EvalInput in;
+  in.current = &cur;
+  if (t.prev) {
+    prev = to_value_map(t.prev->values);
+    in.prev = &prev;
+  }
+  if (t.ly) {
+    ly = to_value_map(t.ly->values);
+    in.ly = &ly;
+  }
+  in.unit_text = {{"industry", t.unit.industry}, {"region", t.unit.region}, {"section", t.section}};
+  in.unit_num = {{"size", static_cast<double>(t.unit.size)}};
+  in.period = {t.period.year_number(), t.period.month_number(), t.period.quarter_number()};
+  // Other forms of the same unit and period that the rules reference.
+  // The caller was already checked against this unit in resolve(); read only that unit.
+  domain::Scope scope;
+  scope.unit_id = t.unit.id;
+  for (const auto& code : t.form->rules.referenced_forms()) {
+    SG_ASSIGN_OR_RETURN(auto other, store_.read([&](store::SqliteConn& c) {
+      return store::find_submission(c, scope, t.unit.id, code, t.period.str());
+    }));
+    if (other) in.other_forms.emplace(code, to_value_map(other->values));
+  }
+  auto results = t.form->rules.evaluate(in);
+  json failed = json::array();
+  for (const auto& r : results) {
+    if (r.outcome == rules::Outcome::failed) failed.push_back(result_json(r));
+  }
+  if (all) *all = std::move(results);
+  return failed;
+}
+
+json ReportingService::submission_json(const Target& t, const std::optional<store::SubmissionRow>& row,
+                                       bool with_events) {
+  const auto& def = t.form->def;
+  json j = {{"unit_id", t.unit.id},
+            {"unit_name", t.unit.name},
+            {"uscc", t.unit.uscc},
+            {"form_code", def.code},
+            {"form_version", row ? row->form_version : def.version},
+            {"form_name", def.name},
+            {"period", t.period.str()},
+            {"deadline", format_local(t.period.deadline(def.deadline_day, def.deadline_hour))},
+            {"state", row ? row->state : "not_started"},
+            {"version", row ? row->version : 0},
+            {"values", row ? row->values : json::object()},
+            {"explanations", row ? row->explanations : json::object()},
+            {"results", row ? row->results : json::array()},
+            {"updated_at", row ? json(row->updated_at) : json(nullptr)}};
+  auto state = domain::parse_state(row ? row->state : "not_started").value_or(SubmissionState::not_started);
+  j["editable"] = domain::editable_by_unit(state);
+  j["prev"] = t.prev ? json{{"period", t.prev->period}, {"values", t.prev->values}} : json(nullptr);
+  j["ly"] = t.ly ? json{{"period", t.ly->period}, {"values", t.ly->values}} : json(nullptr);
+  if (with_events) {
+    json events = json::array();
+    if (row) {
+      auto ev = store_.read([&](store::SqliteConn& c) { return store::list_events(c, row->id); });
+      if (ev.ok()) {
+        for (const auto& e : *ev) {
+          events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
+                            {"to", e.to_state}, {"reason", e.reason}});
+        }
+      }
+    }
+    j["events"] = events;
+  }
+  return j;
+}
+
+Result<json> ReportingService::tasks(const Actor& a, std::optional<std::int64_t> unit_id) {
+  if (a.user.role == domain::Role::enterprise) {
+    unit_id = a.user.unit_id;
+  } else {
+    SG_TRY(security::authorize(a.user, security::Action::view_submissions));
+  }
+  if (!unit_id) {
+    return make_error(ErrorKind::invalid, "MISSING_FIELD", "请指定单位（unit 参数）", "Give the unit (parameter unit)");
+  }
+  auto scope = domain::Scope::of(a.user);
+  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, scope, *unit_id); }));
+  if (!unit) {
+    return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
+                      "No such unit, or it is outside your scope");
+  }
+  SG_ASSIGN_OR_RETURN(auto forms, forms_.latest());
+  auto ind = catalog_.industry(unit->industry);
+  std::string section = ind ? ind->section : "";
+  auto now = clock_.now();
+  json items = json::array();
+  for (const auto& f : forms) {
+    const auto& def = f->def;
+    if (!domain::form_applies(def, unit->industry, section, unit->size, unit->uscc)) continue;
+    Period p = current_period(def.frequency);
+    for (int i = 0; i < 3; ++i, p = p.previous()) {
+      SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) {
+        return store::find_submission(c, scope, unit->id, def.code, p.str());
+      }));
+      auto deadline = p.deadline(def.deadline_day, def.deadline_hour);
+      std::string state = row ? row->state : "not_started";
+      auto st = domain::parse_state(state).value_or(SubmissionState::not_started);
+      items.push_back({{"unit_id", unit->id},
+                       {"unit_name", unit->name},
+                       {"form_code", def.code},
+                       {"form_name", def.name},
+                       {"form_name_en", def.name_en},
+                       {"form_version", row ? row->form_version : def.version},
+                       {"frequency", domain::frequency_name(def.frequency)},
+                       {"period", p.str()},
+                       {"deadline", format_local(deadline)},
+                       {"state", state},
+                       {"overdue", domain::editable_by_unit(st) && now > deadline}});
+    }
+  }
+  return json{{"items", items}};
+}
+
+Result<json> ReportingService::get(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period) {
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
+  return submission_json(t, t.current, true);
+}
+
+Result<json> ReportingService::validate(const Actor& a, std::int64_t unit, const std::string& form,
+                                        const std::string& period, const json& body) {
+  SG_TRY(check_body(body, {"values"}, "values"));
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
+  SG_TRY(domain::check_values(t.form->def, body["values"], false));
+  SG_ASSIGN_OR_RETURN(auto results, evaluate(t, body["values"]));
+  return json{{"results", results}};
+}
+
+Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, const std::string& form,
+                                          const std::string& period, const json& body) {
+  SG_TRY(check_body(body, {"values", "explanations"}, "values"));
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, true));
+  const json& values = body["values"];
+  SG_TRY(domain::check_values(t.form->def, values, false));
+  json explanations = body.value("explanations", json::object());
+  if (!explanations.is_object()) {
+    return make_error(ErrorKind::invalid, "WRONG_TYPE", "explanations 应为对象", "explanations must be an object");
+  }
+  SG_ASSIGN_OR_RETURN(auto results, evaluate(t, values));
+  auto now = format_utc(clock_.now());
+  auto scope = domain::Scope::of(a.user);
+  SG_ASSIGN_OR_RETURN(auto row, store_.write([&](store::SqliteConn& c) -> Result<store::SubmissionRow> {
+    SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
+    auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
+    SG_ASSIGN_OR_RETURN(auto to, domain::transition(from, domain::SubmissionAction::save_draft));
+    store::SubmissionRow r = cur ? *cur : store::SubmissionRow{};
+    r.unit_id = t.unit.id;
+    r.form_code = t.form->def.code;
+    r.form_version = t.form->def.version;
+    r.period = t.period.str();
+    r.region = t.unit.region;
+    r.state = std::string(domain::state_name(to));
+    r.values = values;
+    r.explanations = explanations;
+    r.results = results;
+    r.updated_at = now;
+    SG_TRY(store::save_submission(c, r));
+    if (!cur) {
+      SG_TRY(store::add_event(c, r.id, {now, a.user.login, "save_draft", "not_started", r.state, ""}));
+    }
+    return r;
+  }));
+  t.current = row;
+  return submission_json(t, row, false);
+}
+
+Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const std::string& form,
+                                      const std::string& period, const json& body,
+                                      const std::optional<IdempotencyKey>& idem) {
+  SG_TRY(check_body(body, {"values", "explanations"}, "values"));
+  if (idem) {
+    SG_ASSIGN_OR_RETURN(auto prior, store_.read([&](store::SqliteConn& c) {
+      return store::find_idempotency(c, a.user.id, idem->key);
+    }));
+    if (prior) {
+      if (prior->request_hash != idem->request_hash) {
+        return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
+                          "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
+      }
+      return json::parse(prior->response);
+    }
+  }
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, true));
+  const json& values = body["values"];
+  SG_TRY(domain::check_values(t.form->def, values, true));
+  json explanations = body.value("explanations", json::object());
+  if (!explanations.is_object()) {
+    return make_error(ErrorKind::invalid, "WRONG_TYPE", "explanations 应为对象（规则名→说明）",
+                      "explanations must be an object (rule name -> text)");
+  }
+  for (auto it = explanations.begin(); it != explanations.end(); ++it) {
+    if (!it.value().is_string() || it.value().get<std::string>().size() > 2000) {
+      return make_error(ErrorKind::invalid, "WRONG_TYPE", "说明应为不超过2000字节的文本",
+                        "An explanation is text of at most 2000 bytes", json::array({{{"rule", it.key()}}}));
+    }
+  }
+  SG_ASSIGN_OR_RETURN(auto results, evaluate(t, values));
+  json errors = json::array(), unexplained = json::array(), kept = json::object();
+  for (const auto& r : results) {
+    if (r["severity"] == "error") {
+      errors.push_back(r);
+    } else {
+      std::string text = trimmed(explanations.value(r["rule"].get<std::string>(), json()));
+      if (text.size() < 2) unexplained.push_back(r);
+      else kept[r["rule"].get<std::string>()] = text;
+    }
+  }
+  if (!errors.empty()) {
+    return make_error(ErrorKind::unprocessable, "RULE_FAILED",
+                      fmt::format("有 {} 条审核错误，请修改后再上报", errors.size()),
+                      fmt::format("{} edit check(s) failed; correct the data before submitting", errors.size()), results);
+  }
+  if (!unexplained.empty()) {
+    return make_error(ErrorKind::unprocessable, "EXPLANATION_REQUIRED",
+                      fmt::format("有 {} 条审核提示需要填写说明后才能上报", unexplained.size()),
+                      fmt::format("{} warning(s) need a written explanation before submitting", unexplained.size()),
+                      unexplained);
+  }
+  auto now = format_utc(clock_.now());
+  auto scope = domain::Scope::of(a.user);
+  return store_.write([&](store::SqliteConn& c) -> Result<json> {
+    if (idem) {
+      SG_ASSIGN_OR_RETURN(auto prior, store::find_idempotency(c, a.user.id, idem->key));
+      if (prior) {
+        if (prior->request_hash != idem->request_hash) {
+          return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
+                            "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
+        }
+        return json::parse(prior->response);
+      }
+    }
+    SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
+    auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
+    SG_ASSIGN_OR_RETURN(auto to, domain::transition(from, domain::SubmissionAction::submit));
+    store::SubmissionRow r = cur ? *cur : store::SubmissionRow{};
+    r.unit_id = t.unit.id;
+    r.form_code = t.form->def.code;
+    r.form_version = t.form->def.version;
+    r.period = t.period.str();
+    r.region = t.unit.region;
+    r.state = std::string(domain::state_name(to));
+    r.version = (cur ? cur->version : 0) + 1;
+    r.values = values;
+    r.explanations = kept;
+    r.results = results;
+    r.updated_at = now;
+    SG_TRY(store::save_submission(c, r));
+    SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
+    SG_TRY(store::add_event(c, r.id, {now, a.user.login, "submit", std::string(domain::state_name(from)), r.state, ""}));
+    SG_TRY(store::append_audit(c, now, a.user.login, "submit",
+                               fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
+                               {{"version", r.version}, {"ip", a.ip}}));
+    json resp = submission_json(t, r, false);
+    if (idem) {
+      SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
+    }
+    return resp;
+  });
+}
+
+Result<json> ReportingService::versions(const Actor& a, std::int64_t unit, const std::string& form,
+                                        const std::string& period) {
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
+  json items = json::array();
+  if (t.current) {
+    SG_ASSIGN_OR_RETURN(auto vs, store_.read([&](store::SqliteConn& c) { return store::list_versions(c, t.current->id); }));
+    for (const auto& v : vs) {
+      items.push_back({{"version", v.version}, {"state", v.state}, {"values", v.values},
+                       {"explanations", v.explanations}, {"created_at", v.created_at}, {"actor", v.actor}});
+    }
+  }
+  return json{{"items", items}};
+}
+
+Result<std::string> ReportingService::template_xlsx(const Actor& a, std::int64_t unit, const std::string& form,
+                                                    const std::string& period) {
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
+  const auto& def = t.form->def;
+  json values = t.current ? t.current->values : json::object();
+  json ly = t.ly ? t.ly->values : json::object();
+  XlsxWriter w;
+  int s = w.add_sheet(def.code);
+  int meta = w.add_sheet(kMetaSheet);
+  w.write_string(s, 0, 0, def.name, CellStyle::bold);
+  w.write_string(s, 1, 0, "表号 Form: " + def.code + "    报告期 Period: " + t.period.str());
+  w.write_string(s, 2, 0, "统一社会信用代码 USCC: " + t.unit.uscc + "    单位名称 Unit: " + t.unit.name);
+  w.write_string(meta, 0, 0, kTemplateMarker);
+  w.write_string(meta, 1, 0, def.code);
+  w.write_number(meta, 1, 1, def.version);
+  w.write_string(meta, 2, 0, t.period.str());
+  w.write_string(meta, 3, 0, t.unit.uscc);
+  int meta_row = 5;
+  auto input_cell = [&](int row, int col, const std::string& code) {
+    if (values.contains(code) && values[code].is_number()) w.write_number(s, row, col, values[code].get<double>(), CellStyle::unlocked);
+    else w.write_blank(s, row, col, CellStyle::unlocked);
+    w.write_number(meta, meta_row, 0, row);
+    w.write_number(meta, meta_row, 1, col);
+    w.write_string(meta, meta_row, 2, code);
+    ++meta_row;
+  };
+  const int header = 4;
+  w.write_string(s, header, 0, "代码", CellStyle::header);
+  w.write_string(s, header, 1, "指标名称", CellStyle::header);
+  w.write_string(s, header, 2, "计量单位", CellStyle::header);
+  w.set_column_width(s, 1, 36);
+  w.set_column_width(s, 2, 12);
+  std::set<std::string> placed;
+  const json& cols = def.layout["columns"];
+  for (std::size_t ci = 0; ci < cols.size(); ++ci) {
+    w.write_string(s, header, 3 + static_cast<int>(ci), cols[ci].value("label", ""), CellStyle::header);
+    w.set_column_width(s, 3 + static_cast<int>(ci), 16);
+  }
+  int row = header + 1;
+  for (const auto& r : def.layout["rows"]) {
+    w.write_string(s, row, 0, r.value("code", ""));
+    w.write_string(s, row, 1, r.value("name", ""));
+    w.write_string(s, row, 2, r.value("unit", ""));
+    for (std::size_t ci = 0; ci < cols.size(); ++ci) {
+      int col = 3 + static_cast<int>(ci);
+      std::string ref = cols[ci].value("reference", "");
+      if (!ref.empty()) {
+        // "ly:cur" shows last year's value of the indicator in column "cur" of this row.
+        std::string src_col = ref.substr(ref.find(':') + 1);
+        std::string code = r["cells"].value(src_col, "");
+        if (ly.contains(code) && ly[code].is_number()) w.write_number(s, row, col, ly[code].get<double>());
+        continue;
+      }
+      std::string code = r["cells"].value(cols[ci].value("key", ""), "");
+      if (code.empty()) continue;
+      input_cell(row, col, code);
+      placed.insert(code);
+    }
+    ++row;
+  }
+  for (const auto& ind : def.indicators) {
+    if (placed.count(ind.code) || ind.type == domain::IndicatorType::text) continue;
+    w.write_string(s, row, 0, ind.code);
+    w.write_string(s, row, 1, ind.name);
+    w.write_string(s, row, 2, ind.unit);
+    input_cell(row, 3, ind.code);
+    ++row;
+  }
+  w.write_number(meta, 4, 0, meta_row - 5);
+  w.hide_sheet(meta);
+  w.protect_sheet(s);
+  w.protect_sheet(meta);
+  return w.finish();
+}
+
+Result<json> ReportingService::upload_xlsx(const Actor& a, std::int64_t unit, const std::string& form,
+                                           const std::string& period, std::string_view bytes) {
+  SG_ASSIGN_OR_RETURN(auto book, read_xlsx(bytes));
+  const XlsxSheet* meta = book.find(kMetaSheet);
+  auto not_template = make_error(ErrorKind::invalid, "NOT_TEMPLATE",
+                                 "上传的文件不是本平台下载的报表模板，请先下载模板再填写",
+                                 "The file is not a template downloaded from this platform; download the template first");
+  if (!meta || !meta->at(1, 1) || meta->at(1, 1)->text != kTemplateMarker) return not_template;
+  auto text_at = [&](const XlsxSheet* sh, int r, int c) -> std::string {
+    const XlsxCell* cell = sh->at(r, c);
+    return cell ? cell->text : std::string();
+  };
+  if (text_at(meta, 2, 1) != form || text_at(meta, 3, 1) != period) {
+    return make_error(ErrorKind::invalid, "TEMPLATE_MISMATCH",
+                      "模板属于表式 " + text_at(meta, 2, 1) + " 报告期 " + text_at(meta, 3, 1) + "，与本次填报不符",
+                      "The template is for form " + text_at(meta, 2, 1) + " period " + text_at(meta, 3, 1) +
+                          ", not this one");
+  }
+  const XlsxSheet* data = book.find(form);
+  if (!data) return not_template;
+  const XlsxCell* count_cell = meta->at(5, 1);
+  int count = count_cell && count_cell->number ? static_cast<int>(*count_cell->number) : -1;
+  if (count < 0 || count > 10000) return not_template;
+  json values = json::object();
+  json problems = json::array();
+  for (int i = 0; i < count; ++i) {
+    // The writer is 0-based, the reader 1-based.
+    const XlsxCell* rc = meta->at(6 + i, 1);
+    const XlsxCell* cc = meta->at(6 + i, 2);
+    std::string code = text_at(meta, 6 + i, 3);
+    if (!rc || !cc || !rc->number || !cc->number || code.empty()) return not_template;
+    const XlsxCell* v = data->at(static_cast<int>(*rc->number) + 1, static_cast<int>(*cc->number) + 1);
+    if (!v || (v->text.empty() && !v->number)) continue;
+    if (v->number) {
+      values[code] = *v->number;
+    } else {
+      std::string text = trim(v->text);
+      char* end = nullptr;
+      double d = std::strtod(text.c_str(), &end);
+      if (text.empty()) continue;
+      if (end && *end == '\0' && std::isfinite(d)) {
+        values[code] = d;
+      } else {
+        problems.push_back({{"indicator", code}, {"row", static_cast<int>(*rc->number) + 1},
+                            {"column", static_cast<int>(*cc->number) + 1}, {"value", v->text}});
+      }
+    }
+  }
+  if (!problems.empty()) {
+    return make_error(ErrorKind::invalid, "XLSX_VALUE",
+                      fmt::format("第 {} 行的“{}”不是数值", problems[0]["row"].get<int>(), problems[0]["value"].get<std::string>()),
+                      fmt::format("Row {}: '{}' is not a number", problems[0]["row"].get<int>(), problems[0]["value"].get<std::string>()),
+                      problems);
+  }
+  SG_ASSIGN_OR_RETURN(auto saved, save_draft(a, unit, form, period, json{{"values", values}}));
+  return json{{"values", saved["values"]}, {"results", saved["results"]}, {"state", saved["state"]}};
+}
+
+}  // namespace statgov::services

@@ -1,0 +1,71 @@
+// Online direct reporting (联网直报): tasks, drafts, validation, submission with explanations
+// for confirmed warnings, versions, Excel templates. Transaction boundaries live here.
+//
+// Thread safety: stateless over Store, FormService, Catalog and Clock; callable from any thread.
+// Concurrent submits of one submission serialise in the store's write transaction, which
+// re-reads the row, so two racing requests cannot both move it out of an editable state.
+#pragma once
+
+#include "base/clock.hpp"
+#include "services/catalog.hpp"
+#include "services/forms.hpp"
+#include "store/repos.hpp"
+#include "store/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace statgov::services {
+
+using nlohmann::json;
+
+struct Actor {
+  domain::User user;
+  std::string ip;
+};
+
+struct IdempotencyKey {
+  std::string key;
+  std::string request_hash;  // of method, path and body: a key reused for another request is an error
+};
+
+class ReportingService {
+ public:
+  ReportingService(store::Store& store, FormService& forms, Catalog& catalog, const Clock& clock)
+      : store_(store), forms_(forms), catalog_(catalog), clock_(clock) {}
+
+  Result<json> tasks(const Actor& a, std::optional<std::int64_t> unit_id);
+  Result<json> get(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period);
+  Result<json> validate(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                        const json& body);
+  Result<json> save_draft(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                          const json& body);
+  Result<json> submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                      const json& body, const std::optional<IdempotencyKey>& idem);
+  Result<json> versions(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period);
+  Result<std::string> template_xlsx(const Actor& a, std::int64_t unit, const std::string& form,
+                                    const std::string& period);
+  // Reads the form's template back, validates and saves the values as a draft.
+  Result<json> upload_xlsx(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                           std::string_view bytes);
+
+  // The period currently open for a frequency (the one containing today, local time).
+  domain::Period current_period(domain::Frequency f) const;
+
+  struct Target;
+
+ private:
+  Result<Target> resolve(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                         bool for_write);
+  Result<json> evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all = nullptr);
+  json submission_json(const Target& t, const std::optional<store::SubmissionRow>& row, bool with_events);
+
+  store::Store& store_;
+  FormService& forms_;
+  Catalog& catalog_;
+  const Clock& clock_;
+};
+
+}  // namespace statgov::services

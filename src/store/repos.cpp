@@ -1,0 +1,507 @@
+#include "store/repos.hpp"
+
+#include "base/crypto.hpp"
+
+#include <fmt/format.h>
+
+namespace statgov::store {
+
+namespace {
+
+json parse_json_column(const std::string& text, json fallback) {
+  auto j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+// Scope predicate for rows with a region column and a unit id column.
+std::string scope_sql(const domain::Scope& s, std::string_view region_col, std::string_view unit_col) {
+  std::string sql = fmt::format(" AND substr({}, 1, length(:scope_region)) = :scope_region", region_col);
+  if (s.unit_id) sql += fmt::format(" AND {} = :scope_unit", unit_col);
+  return sql;
+}
+
+void bind_scope(Stmt& st, const domain::Scope& s) {
+  st.set(":scope_region", s.region_prefix);
+  if (s.unit_id) st.set(":scope_unit", *s.unit_id);
+}
+
+template <typename Row, typename F>
+Result<std::vector<Row>> collect(Stmt& st, F&& make) {
+  std::vector<Row> out;
+  for (;;) {
+    SG_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(make(st));
+  }
+  return out;
+}
+
+template <typename Row, typename F>
+Result<std::optional<Row>> first(Stmt& st, F&& make) {
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<Row>();
+  return std::optional<Row>(make(st));
+}
+
+constexpr const char* kUnitCols =
+    "id, uscc, uscc_note, name, region, industry, size, status, attributes, created_at, updated_at";
+
+UnitRow unit_from(const Stmt& st) {
+  UnitRow u;
+  u.id = st.int64(0);
+  u.uscc = st.text(1);
+  u.uscc_note = st.text(2);
+  u.name = st.text(3);
+  u.region = st.text(4);
+  u.industry = st.text(5);
+  u.size = st.int32(6);
+  u.status = st.text(7);
+  u.attributes = parse_json_column(st.text(8), json::object());
+  u.created_at = st.text(9);
+  u.updated_at = st.text(10);
+  return u;
+}
+
+constexpr const char* kSubmissionCols =
+    "id, unit_id, form_code, form_version, period, region, state, version, vals, explanations, results, "
+    "updated_at, seq";
+
+SubmissionRow submission_from(const Stmt& st) {
+  SubmissionRow s;
+  s.id = st.int64(0);
+  s.unit_id = st.int64(1);
+  s.form_code = st.text(2);
+  s.form_version = st.int32(3);
+  s.period = st.text(4);
+  s.region = st.text(5);
+  s.state = st.text(6);
+  s.version = st.int32(7);
+  s.values = parse_json_column(st.text(8), json::object());
+  s.explanations = parse_json_column(st.text(9), json::object());
+  s.results = parse_json_column(st.text(10), json::array());
+  s.updated_at = st.text(11);
+  s.seq = st.int64(12);
+  return s;
+}
+
+UserRow user_from(const Stmt& st) {
+  UserRow u;
+  u.user.id = st.int64(0);
+  u.user.login = st.text(1);
+  u.user.name = st.text(2);
+  u.user.role = domain::parse_role(st.text(3)).value_or(domain::Role::enterprise);
+  u.user.region = st.text(4);
+  u.user.unit_id = st.opt_int64(5);
+  u.password_hash = st.text(6);
+  u.user.disabled = st.int32(7) != 0;
+  return u;
+}
+
+}  // namespace
+
+// ---- reference data ---------------------------------------------------------------------------
+
+Status upsert_region(SqliteConn& c, const RegionRow& r) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO regions (code, name, level, parent, vintage, replaced_by) "
+      "VALUES (:code, :name, :level, :parent, :vintage, :replaced_by) "
+      "ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, "
+      "vintage = excluded.vintage, replaced_by = excluded.replaced_by"));
+  st.set(":code", r.code).set(":name", r.name).set(":level", r.level).set(":parent", r.parent)
+      .set(":vintage", r.vintage).set(":replaced_by", r.replaced_by);
+  return st.exec();
+}
+
+Status upsert_industry(SqliteConn& c, const IndustryRow& r) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO industries (code, level, name, section, parent, description) "
+      "VALUES (:code, :level, :name, :section, :parent, :description) "
+      "ON CONFLICT(code) DO UPDATE SET level = excluded.level, name = excluded.name, section = excluded.section, "
+      "parent = excluded.parent, description = excluded.description"));
+  st.set(":code", r.code).set(":level", r.level).set(":name", r.name).set(":section", r.section)
+      .set(":parent", r.parent).set(":description", r.description);
+  return st.exec();
+}
+
+Result<std::vector<RegionRow>> list_regions(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT code, name, level, COALESCE(parent, ''), vintage, COALESCE(replaced_by, '') FROM regions ORDER BY code"));
+  return collect<RegionRow>(st, [](const Stmt& s) {
+    return RegionRow{s.text(0), s.text(1), s.int32(2), s.text(3), s.text(4), s.text(5)};
+  });
+}
+
+Result<std::vector<IndustryRow>> list_industries(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT code, level, name, section, COALESCE(parent, ''), description FROM industries ORDER BY code"));
+  return collect<IndustryRow>(st, [](const Stmt& s) {
+    return IndustryRow{s.text(0), s.int32(1), s.text(2), s.text(3), s.text(4), s.text(5)};
+  });
+}
+
+Result<std::int64_t> count_rows(SqliteConn& c, std::string_view table) {
+  // NOTE: table names come from code, never from requests.
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT COUNT(*) FROM {}", table)));
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  return row ? st.int64(0) : 0;
+}
+
+// ---- units ------------------------------------------------------------------------------------
+
+Result<std::int64_t> insert_unit(SqliteConn& c, const UnitRow& u) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO units (uscc, uscc_note, name, region, industry, size, status, attributes, created_at, updated_at) "
+      "VALUES (:uscc, :note, :name, :region, :industry, :size, :status, :attributes, :created_at, :updated_at)"));
+  st.set(":uscc", u.uscc).set(":note", u.uscc_note).set(":name", u.name).set(":region", u.region)
+      .set(":industry", u.industry).set(":size", u.size).set(":status", u.status)
+      .set(":attributes", u.attributes.dump()).set(":created_at", u.created_at).set(":updated_at", u.updated_at);
+  SG_TRY(st.exec());
+  return c.last_insert_id();
+}
+
+Result<std::optional<UnitRow>> find_unit(SqliteConn& c, const domain::Scope& scope, std::int64_t id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM units WHERE id = :id{}", kUnitCols,
+                                                     scope_sql(scope, "region", "id"))));
+  st.set(":id", id);
+  bind_scope(st, scope);
+  return first<UnitRow>(st, unit_from);
+}
+
+Result<std::optional<UnitRow>> find_unit_by_uscc(SqliteConn& c, std::string_view uscc) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM units WHERE uscc = :uscc", kUnitCols)));
+  st.set(":uscc", uscc);
+  return first<UnitRow>(st, unit_from);
+}
+
+Result<std::vector<UnitRow>> list_units(SqliteConn& c, const domain::Scope& scope, const UnitFilter& f) {
+  std::string sql = fmt::format("SELECT {} FROM units WHERE id > :after{}", kUnitCols, scope_sql(scope, "region", "id"));
+  if (!f.q.empty()) sql += " AND (instr(name, :q) > 0 OR instr(uscc, upper(:q)) > 0)";
+  if (!f.region.empty()) sql += " AND substr(region, 1, length(:region)) = :region";
+  if (!f.industry.empty()) {
+    sql += " AND (substr(industry, 1, length(:industry)) = :industry OR "
+           "(SELECT section FROM industries i WHERE i.code = units.industry) = :industry)";
+  }
+  sql += " ORDER BY id LIMIT :limit";
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(sql));
+  st.set(":after", f.after_id).set(":q", f.q).set(":region", f.region).set(":industry", f.industry).set(":limit", f.limit);
+  bind_scope(st, scope);
+  return collect<UnitRow>(st, unit_from);
+}
+
+Result<std::vector<UnitRow>> all_units(SqliteConn& c, const domain::Scope& scope) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM units WHERE 1 = 1{} ORDER BY id", kUnitCols,
+                                                     scope_sql(scope, "region", "id"))));
+  bind_scope(st, scope);
+  return collect<UnitRow>(st, unit_from);
+}
+
+Status update_unit(SqliteConn& c, const UnitRow& u) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE units SET uscc = :uscc, uscc_note = :note, name = :name, region = :region, industry = :industry, "
+      "size = :size, status = :status, attributes = :attributes, updated_at = :updated_at WHERE id = :id"));
+  st.set(":uscc", u.uscc).set(":note", u.uscc_note).set(":name", u.name).set(":region", u.region)
+      .set(":industry", u.industry).set(":size", u.size).set(":status", u.status)
+      .set(":attributes", u.attributes.dump()).set(":updated_at", u.updated_at).set(":id", u.id);
+  return st.exec();
+}
+
+Status add_unit_history(SqliteConn& c, std::int64_t unit_id, const UnitChange& ch) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO unit_history (unit_id, at, actor, field, old_value, new_value) "
+      "VALUES (:unit, :at, :actor, :field, :old, :new)"));
+  st.set(":unit", unit_id).set(":at", ch.at).set(":actor", ch.actor).set(":field", ch.field)
+      .set(":old", ch.old_value).set(":new", ch.new_value);
+  return st.exec();
+}
+
+Result<std::vector<UnitChange>> unit_history(SqliteConn& c, std::int64_t unit_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT at, actor, field, COALESCE(old_value, ''), COALESCE(new_value, '') FROM unit_history "
+      "WHERE unit_id = :unit ORDER BY id"));
+  st.set(":unit", unit_id);
+  return collect<UnitChange>(st, [](const Stmt& s) {
+    return UnitChange{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)};
+  });
+}
+
+// ---- forms ------------------------------------------------------------------------------------
+
+Status insert_form(SqliteConn& c, const FormRow& f) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO forms (code, version, definition, created_at, created_by) "
+      "VALUES (:code, :version, :definition, :created_at, :created_by)"));
+  st.set(":code", f.code).set(":version", f.version).set(":definition", f.definition.dump())
+      .set(":created_at", f.created_at).set(":created_by", f.created_by);
+  return st.exec();
+}
+
+Result<std::optional<FormRow>> find_form(SqliteConn& c, std::string_view code, int version) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      version > 0 ? "SELECT code, version, definition, created_at, created_by FROM forms WHERE code = :code AND version = :version"
+                  : "SELECT code, version, definition, created_at, created_by FROM forms WHERE code = :code "
+                    "ORDER BY version DESC LIMIT 1"));
+  st.set(":code", code).set(":version", version);
+  return first<FormRow>(st, [](const Stmt& s) {
+    return FormRow{s.text(0), s.int32(1), parse_json_column(s.text(2), json::object()), s.text(3), s.text(4)};
+  });
+}
+
+Result<std::vector<FormRow>> latest_forms(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT f.code, f.version, f.definition, f.created_at, f.created_by FROM forms f "
+      "WHERE f.version = (SELECT MAX(version) FROM forms g WHERE g.code = f.code) ORDER BY f.code"));
+  return collect<FormRow>(st, [](const Stmt& s) {
+    return FormRow{s.text(0), s.int32(1), parse_json_column(s.text(2), json::object()), s.text(3), s.text(4)};
+  });
+}
+
+// ---- submissions ------------------------------------------------------------------------------
+
+Result<std::optional<SubmissionRow>> find_submission(SqliteConn& c, const domain::Scope& scope,
+                                                     std::int64_t unit_id, std::string_view form,
+                                                     std::string_view period) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form AND period = :period{}",
+      kSubmissionCols, scope_sql(scope, "region", "unit_id"))));
+  st.set(":unit", unit_id).set(":form", form).set(":period", period);
+  bind_scope(st, scope);
+  return first<SubmissionRow>(st, submission_from);
+}
+
+Result<std::int64_t> save_submission(SqliteConn& c, SubmissionRow& s) {
+  {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE change_seq SET value = value + 1 WHERE id = 1 RETURNING value"));
+    SG_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
+    s.seq = st.int64(0);
+    SG_TRY(st.exec());
+  }
+  if (s.id == 0) {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+        "INSERT INTO submissions (unit_id, form_code, form_version, period, region, state, version, vals, "
+        "explanations, results, updated_at, seq) VALUES (:unit, :form, :form_version, :period, :region, :state, "
+        ":version, :vals, :explanations, :results, :updated_at, :seq)"));
+    st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
+        .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", s.values.dump())
+        .set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
+        .set(":updated_at", s.updated_at).set(":seq", s.seq);
+    SG_TRY(st.exec());
+    s.id = c.last_insert_id();
+    return s.id;
+  }
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE submissions SET form_version = :form_version, region = :region, state = :state, version = :version, "
+      "vals = :vals, explanations = :explanations, results = :results, updated_at = :updated_at, seq = :seq "
+      "WHERE id = :id"));
+  st.set(":form_version", s.form_version).set(":region", s.region).set(":state", s.state).set(":version", s.version)
+      .set(":vals", s.values.dump()).set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
+      .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":id", s.id);
+  SG_TRY(st.exec());
+  return s.id;
+}
+
+Status add_version(SqliteConn& c, std::int64_t submission_id, const VersionRow& v) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO submission_versions (submission_id, version, state, vals, explanations, created_at, actor) "
+      "VALUES (:sid, :version, :state, :vals, :explanations, :at, :actor)"));
+  st.set(":sid", submission_id).set(":version", v.version).set(":state", v.state).set(":vals", v.values.dump())
+      .set(":explanations", v.explanations.dump()).set(":at", v.created_at).set(":actor", v.actor);
+  return st.exec();
+}
+
+Status add_event(SqliteConn& c, std::int64_t submission_id, const EventRow& e) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO submission_events (submission_id, at, actor, action, from_state, to_state, reason) "
+      "VALUES (:sid, :at, :actor, :action, :from, :to, :reason)"));
+  st.set(":sid", submission_id).set(":at", e.at).set(":actor", e.actor).set(":action", e.action)
+      .set(":from", e.from_state).set(":to", e.to_state).set(":reason", e.reason);
+  return st.exec();
+}
+
+Result<std::vector<VersionRow>> list_versions(SqliteConn& c, std::int64_t submission_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT version, state, vals, explanations, created_at, actor FROM submission_versions "
+      "WHERE submission_id = :sid ORDER BY version"));
+  st.set(":sid", submission_id);
+  return collect<VersionRow>(st, [](const Stmt& s) {
+    return VersionRow{s.int32(0), s.text(1), parse_json_column(s.text(2), json::object()),
+                      parse_json_column(s.text(3), json::object()), s.text(4), s.text(5)};
+  });
+}
+
+Result<std::vector<EventRow>> list_events(SqliteConn& c, std::int64_t submission_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT at, actor, action, from_state, to_state, reason FROM submission_events "
+      "WHERE submission_id = :sid ORDER BY id"));
+  st.set(":sid", submission_id);
+  return collect<EventRow>(st, [](const Stmt& s) {
+    return EventRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
+  });
+}
+
+Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const std::vector<std::int64_t>& unit_ids,
+                                                         std::string_view form) {
+  // One statement, re-bound per unit: the units table is scoped by the caller already.
+  std::vector<SubmissionRow> out;
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form ORDER BY period", kSubmissionCols)));
+  for (auto id : unit_ids) {
+    st.reset();
+    st.set(":unit", id).set(":form", form);
+    SG_ASSIGN_OR_RETURN(auto rows, collect<SubmissionRow>(st, submission_from));
+    for (auto& r : rows) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---- users and sessions -----------------------------------------------------------------------
+
+Result<std::int64_t> insert_user(SqliteConn& c, const UserRow& u, std::string_view now) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO users (login, name, role, region, unit_id, password_hash, disabled, created_at) "
+      "VALUES (:login, :name, :role, :region, :unit, :hash, :disabled, :at)"));
+  st.set(":login", u.user.login).set(":name", u.user.name).set(":role", std::string(domain::role_name(u.user.role)))
+      .set(":region", u.user.region).set(":unit", u.user.unit_id).set(":hash", u.password_hash)
+      .set(":disabled", u.user.disabled ? 1 : 0).set(":at", now);
+  SG_TRY(st.exec());
+  return c.last_insert_id();
+}
+
+Result<std::optional<UserRow>> find_user_by_login(SqliteConn& c, std::string_view login) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, login, name, role, region, unit_id, password_hash, disabled FROM users WHERE login = :login"));
+  st.set(":login", login);
+  return first<UserRow>(st, user_from);
+}
+
+Result<std::optional<UserRow>> find_user(SqliteConn& c, std::int64_t id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, login, name, role, region, unit_id, password_hash, disabled FROM users WHERE id = :id"));
+  st.set(":id", id);
+  return first<UserRow>(st, user_from);
+}
+
+Status set_password_hash(SqliteConn& c, std::int64_t user_id, std::string_view hash) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE users SET password_hash = :hash WHERE id = :id"));
+  st.set(":hash", hash).set(":id", user_id);
+  return st.exec();
+}
+
+Status set_user_disabled(SqliteConn& c, std::int64_t user_id, bool disabled) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE users SET disabled = :d WHERE id = :id"));
+  st.set(":d", disabled ? 1 : 0).set(":id", user_id);
+  return st.exec();
+}
+
+Status insert_session(SqliteConn& c, const SessionRow& s) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) "
+      "VALUES (:hash, :user, :csrf, :created, :expires)"));
+  st.set(":hash", s.token_hash).set(":user", s.user_id).set(":csrf", s.csrf_token).set(":created", s.created_at)
+      .set(":expires", s.expires_at);
+  return st.exec();
+}
+
+Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view token_hash) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = :hash"));
+  st.set(":hash", token_hash);
+  return first<SessionRow>(st, [](const Stmt& s) {
+    return SessionRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4)};
+  });
+}
+
+Status delete_session(SqliteConn& c, std::string_view token_hash) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE token_hash = :hash"));
+  st.set(":hash", token_hash);
+  return st.exec();
+}
+
+Status delete_user_sessions(SqliteConn& c, std::int64_t user_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE user_id = :user"));
+  st.set(":user", user_id);
+  return st.exec();
+}
+
+Status record_login_failure(SqliteConn& c, std::string_view login, std::string_view at) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("INSERT INTO login_failures (login, at) VALUES (:login, :at)"));
+  st.set(":login", login).set(":at", at);
+  return st.exec();
+}
+
+Result<int> count_login_failures(SqliteConn& c, std::string_view login, std::string_view since) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT COUNT(*) FROM login_failures WHERE login = :login AND at >= :since"));
+  st.set(":login", login).set(":since", since);
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  return row ? st.int32(0) : 0;
+}
+
+Status clear_login_failures(SqliteConn& c, std::string_view login) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM login_failures WHERE login = :login"));
+  st.set(":login", login);
+  return st.exec();
+}
+
+// ---- idempotency ------------------------------------------------------------------------------
+
+Result<std::optional<IdempotencyRow>> find_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT request_hash, status, response FROM idempotency WHERE user_id = :user AND key = :key"));
+  st.set(":user", user_id).set(":key", key);
+  return first<IdempotencyRow>(st, [](const Stmt& s) { return IdempotencyRow{s.text(0), s.int32(1), s.text(2)}; });
+}
+
+Status insert_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key, const IdempotencyRow& r,
+                          std::string_view now) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO idempotency (user_id, key, request_hash, status, response, created_at) "
+      "VALUES (:user, :key, :hash, :status, :response, :at)"));
+  st.set(":user", user_id).set(":key", key).set(":hash", r.request_hash).set(":status", r.status)
+      .set(":response", r.response).set(":at", now);
+  return st.exec();
+}
+
+// ---- audit ------------------------------------------------------------------------------------
+
+std::string audit_hash(const AuditRow& r) {
+  // Length-prefixed fields, so that moving text between fields changes the hash.
+  std::string buf;
+  for (const std::string* f : {&r.prev_hash, &r.at, &r.actor, &r.action, &r.object, &r.detail}) {
+    buf += std::to_string(f->size());
+    buf += ':';
+    buf += *f;
+  }
+  return sha256_hex(buf);
+}
+
+Status append_audit(SqliteConn& c, std::string_view at, std::string_view actor, std::string_view action,
+                    std::string_view object, const json& detail) {
+  AuditRow r;
+  {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));
+    SG_ASSIGN_OR_RETURN(bool row, st.step());
+    r.prev_hash = row ? st.text(0) : std::string(64, '0');
+  }
+  r.at = at;
+  r.actor = actor;
+  r.action = action;
+  r.object = object;
+  r.detail = detail.dump();
+  r.hash = audit_hash(r);
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO audit_log (at, actor, action, object, detail, prev_hash, hash) "
+      "VALUES (:at, :actor, :action, :object, :detail, :prev, :hash)"));
+  st.set(":at", r.at).set(":actor", r.actor).set(":action", r.action).set(":object", r.object)
+      .set(":detail", r.detail).set(":prev", r.prev_hash).set(":hash", r.hash);
+  return st.exec();
+}
+
+Result<std::vector<AuditRow>> list_audit(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, at, actor, action, object, detail, prev_hash, hash FROM audit_log ORDER BY id"));
+  return collect<AuditRow>(st, [](const Stmt& s) {
+    return AuditRow{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7)};
+  });
+}
+
+}  // namespace statgov::store

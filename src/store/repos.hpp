@@ -1,0 +1,158 @@
+// Repository functions: named SQL statements over one connection. Every function that returns
+// enterprise data takes the caller's Scope and filters in SQL, so a handler cannot forget to.
+#pragma once
+
+#include "base/result.hpp"
+#include "domain/user.hpp"
+#include "store/sqlite.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace statgov::store {
+
+using nlohmann::json;
+
+// ---- reference data -------------------------------------------------------------------------
+struct RegionRow {
+  std::string code, name;
+  int level = 0;
+  std::string parent, vintage, replaced_by;
+};
+struct IndustryRow {
+  std::string code;
+  int level = 0;
+  std::string name, section, parent, description;
+};
+Status upsert_region(SqliteConn& c, const RegionRow& r);
+Status upsert_industry(SqliteConn& c, const IndustryRow& r);
+Result<std::vector<RegionRow>> list_regions(SqliteConn& c);
+Result<std::vector<IndustryRow>> list_industries(SqliteConn& c);
+Result<std::int64_t> count_rows(SqliteConn& c, std::string_view table);
+
+// ---- units (名录库) ---------------------------------------------------------------------------
+struct UnitRow {
+  std::int64_t id = 0;
+  std::string uscc, uscc_note, name, region, industry;
+  int size = 3;
+  std::string status = "active";
+  json attributes = json::object();
+  std::string created_at, updated_at;
+};
+struct UnitFilter {
+  std::string q;         // name or USCC substring
+  std::string region;    // region prefix (significant digits)
+  std::string industry;  // industry code prefix, or a section letter
+  int limit = 50;
+  std::int64_t after_id = 0;  // cursor
+};
+Result<std::int64_t> insert_unit(SqliteConn& c, const UnitRow& u);
+Result<std::optional<UnitRow>> find_unit(SqliteConn& c, const domain::Scope& scope, std::int64_t id);
+Result<std::optional<UnitRow>> find_unit_by_uscc(SqliteConn& c, std::string_view uscc);
+Result<std::vector<UnitRow>> list_units(SqliteConn& c, const domain::Scope& scope, const UnitFilter& f);
+// All units in scope, ordered by id (bulk work: tasks, demo, aggregation).
+Result<std::vector<UnitRow>> all_units(SqliteConn& c, const domain::Scope& scope);
+Status update_unit(SqliteConn& c, const UnitRow& u);
+struct UnitChange {
+  std::string at, actor, field, old_value, new_value;
+};
+Status add_unit_history(SqliteConn& c, std::int64_t unit_id, const UnitChange& ch);
+Result<std::vector<UnitChange>> unit_history(SqliteConn& c, std::int64_t unit_id);
+
+// ---- forms ----------------------------------------------------------------------------------
+struct FormRow {
+  std::string code;
+  int version = 0;
+  json definition;
+  std::string created_at, created_by;
+};
+Status insert_form(SqliteConn& c, const FormRow& f);
+// version 0 = latest
+Result<std::optional<FormRow>> find_form(SqliteConn& c, std::string_view code, int version = 0);
+Result<std::vector<FormRow>> latest_forms(SqliteConn& c);
+
+// ---- submissions ----------------------------------------------------------------------------
+struct SubmissionRow {
+  std::int64_t id = 0;
+  std::int64_t unit_id = 0;
+  std::string form_code;
+  int form_version = 0;
+  std::string period, region, state;
+  int version = 0;
+  json values = json::object(), explanations = json::object(), results = json::array();
+  std::string updated_at;
+  std::int64_t seq = 0;
+};
+struct VersionRow {
+  int version = 0;
+  std::string state;
+  json values, explanations;
+  std::string created_at, actor;
+};
+struct EventRow {
+  std::string at, actor, action, from_state, to_state, reason;
+};
+Result<std::optional<SubmissionRow>> find_submission(SqliteConn& c, const domain::Scope& scope,
+                                                     std::int64_t unit_id, std::string_view form,
+                                                     std::string_view period);
+// Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
+Result<std::int64_t> save_submission(SqliteConn& c, SubmissionRow& s);
+Status add_version(SqliteConn& c, std::int64_t submission_id, const VersionRow& v);
+Status add_event(SqliteConn& c, std::int64_t submission_id, const EventRow& e);
+Result<std::vector<VersionRow>> list_versions(SqliteConn& c, std::int64_t submission_id);
+Result<std::vector<EventRow>> list_events(SqliteConn& c, std::int64_t submission_id);
+// Submissions of a set of units for one form and period (tasks list, bulk checks).
+Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const std::vector<std::int64_t>& unit_ids,
+                                                         std::string_view form);
+
+// ---- users and sessions ---------------------------------------------------------------------
+struct UserRow {
+  domain::User user;
+  std::string password_hash;
+};
+Result<std::int64_t> insert_user(SqliteConn& c, const UserRow& u, std::string_view now);
+Result<std::optional<UserRow>> find_user_by_login(SqliteConn& c, std::string_view login);
+Result<std::optional<UserRow>> find_user(SqliteConn& c, std::int64_t id);
+Status set_password_hash(SqliteConn& c, std::int64_t user_id, std::string_view hash);
+Status set_user_disabled(SqliteConn& c, std::int64_t user_id, bool disabled);
+
+struct SessionRow {
+  std::string token_hash;
+  std::int64_t user_id = 0;
+  std::string csrf_token, created_at, expires_at;
+};
+Status insert_session(SqliteConn& c, const SessionRow& s);
+Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view token_hash);
+Status delete_session(SqliteConn& c, std::string_view token_hash);
+Status delete_user_sessions(SqliteConn& c, std::int64_t user_id);
+
+Status record_login_failure(SqliteConn& c, std::string_view login, std::string_view at);
+Result<int> count_login_failures(SqliteConn& c, std::string_view login, std::string_view since);
+Status clear_login_failures(SqliteConn& c, std::string_view login);
+
+// ---- idempotency ----------------------------------------------------------------------------
+struct IdempotencyRow {
+  std::string request_hash;
+  int status = 200;
+  std::string response;
+};
+Result<std::optional<IdempotencyRow>> find_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key);
+Status insert_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key, const IdempotencyRow& r,
+                          std::string_view now);
+
+// ---- audit chain ----------------------------------------------------------------------------
+struct AuditRow {
+  std::int64_t id = 0;
+  std::string at, actor, action, object, detail, prev_hash, hash;
+};
+// Appends an entry whose hash covers the previous entry's hash (a hash chain).
+Status append_audit(SqliteConn& c, std::string_view at, std::string_view actor, std::string_view action,
+                    std::string_view object, const json& detail);
+Result<std::vector<AuditRow>> list_audit(SqliteConn& c);
+std::string audit_hash(const AuditRow& r);
+
+}  // namespace statgov::store

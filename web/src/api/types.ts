@@ -1,0 +1,199 @@
+// Types of the statgov JSON API v1 (docs/api.md "Types").
+
+export type Role =
+  | 'enterprise'
+  | 'township'
+  | 'county'
+  | 'city'
+  | 'leader'
+  | 'publisher'
+  | 'provider'
+  | 'admin'
+
+export interface User {
+  id: number
+  login: string
+  name: string
+  role: Role
+  region: string
+  unit_id: number | null
+}
+
+export interface AuthAnswer {
+  user: User
+  csrf_token: string
+}
+
+export type SubmissionState =
+  | 'not_started'
+  | 'draft'
+  | 'submitted'
+  | 'returned'
+  | 'reviewed'
+  | 'approved'
+  | 'accepted'
+
+export interface Task {
+  unit_id: number
+  unit_name: string
+  form_code: string
+  form_name: string
+  form_name_en?: string
+  form_version: number
+  frequency: string
+  period: string
+  deadline: string
+  state: SubmissionState
+  overdue: boolean
+}
+
+export interface FormSummary {
+  code: string
+  version: number
+  name: string
+  name_en?: string
+  frequency?: string
+  [k: string]: unknown
+}
+
+export interface Indicator {
+  code: string
+  name: string
+  name_en?: string
+  unit?: string
+  type: 'number' | 'integer' | 'text'
+  decimals?: number | null
+  required?: boolean
+  min?: number | null
+  max?: number | null
+}
+
+export interface LayoutColumn {
+  key: string
+  label: string
+  label_en?: string
+}
+
+export interface LayoutRow {
+  code: string
+  name: string
+  name_en?: string
+  unit?: string
+  unit_en?: string
+  cells: Record<string, string>
+}
+
+export interface Layout {
+  columns: LayoutColumn[]
+  rows: LayoutRow[]
+}
+
+export type Severity = 'error' | 'warning'
+
+export interface Rule {
+  name: string
+  severity: Severity
+  expr: string
+  message: string
+  message_en?: string
+}
+
+export interface Form {
+  code: string
+  version: number
+  name: string
+  name_en?: string
+  frequency: string
+  deadline?: { day: number; hour: number }
+  indicators: Indicator[]
+  layout?: Layout | null
+  rules: Rule[]
+}
+
+export interface RuleResult {
+  rule: string
+  severity: Severity
+  message: string
+  message_en?: string
+  indicators: string[]
+}
+
+export type Value = number | string
+export type Values = Record<string, Value>
+
+/** Reference values of another period (previous period, same period last year). */
+export interface Reference {
+  values: Record<string, number | null>
+  [k: string]: unknown
+}
+
+export interface SubmissionEvent {
+  at: string
+  actor: string
+  action: string
+  from?: string | null
+  to?: string | null
+  reason?: string | null
+}
+
+export interface Submission {
+  unit_id: number
+  form_code: string
+  form_version: number
+  period: string
+  state: SubmissionState
+  version: number
+  values: Values
+  explanations: Record<string, string>
+  results?: RuleResult[]
+  updated_at?: string | null
+  events?: SubmissionEvent[]
+  prev?: Reference | null
+  ly?: Reference | null
+}
+
+export interface Version {
+  version: number
+  state: SubmissionState
+  values: Values
+  explanations: Record<string, string>
+  created_at: string
+  actor: string
+}
+
+export interface Unit {
+  id: number
+  uscc: string
+  name: string
+  region: string
+  region_name?: string
+  industry: string
+  industry_name?: string
+  size?: string
+  status?: string
+  attributes?: Record<string, unknown>
+  history?: Array<Record<string, unknown>>
+}
+
+export interface UnitPage {
+  items: Unit[]
+  next_cursor?: string | null
+}
+
+export interface ValidateAnswer {
+  results: RuleResult[]
+}
+
+export interface UploadAnswer {
+  values: Values
+  results: RuleResult[]
+}
+
+export interface ApiErrorBody {
+  error: {
+    code: string
+    message: string
+    message_en?: string
+    details?: unknown[]
+  }
+}

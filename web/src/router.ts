@@ -1,0 +1,30 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { useAuthStore, landingPath } from './stores/auth'
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/', component: () => import('./views/NotFoundView.vue'), meta: { landing: true } },
+    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+    { path: '/tasks', component: () => import('./views/report/TasksView.vue') },
+    { path: '/report/:unit/:form/:period', component: () => import('./views/report/FormEntryView.vue'), props: true },
+    {
+      path: '/report/:unit/:form/:period/history',
+      component: () => import('./views/report/HistoryView.vue'),
+      props: true,
+    },
+    { path: '/console/units', component: () => import('./views/console/UnitsView.vue'), meta: { staff: true } },
+    { path: '/:pathMatch(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { public: true } },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore()
+  await auth.restore()
+  if (to.path === '/login') return auth.loggedIn ? landingPath(auth.user) : true
+  if (to.meta.landing) return landingPath(auth.user)
+  if (to.meta.public) return true
+  if (!auth.loggedIn) return { path: '/login', query: { redirect: to.fullPath } }
+  if (to.meta.staff && !auth.isStaff) return landingPath(auth.user)
+  return true
+})
