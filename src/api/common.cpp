@@ -1,0 +1,68 @@
+#include "api/common.hpp"
+
+#include <charconv>
+
+namespace statgov::api {
+
+int status_for(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::invalid: return 400;
+    case ErrorKind::unauthenticated: return 401;
+    case ErrorKind::forbidden: return 403;
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::conflict: return 409;
+    case ErrorKind::too_large: return 413;
+    case ErrorKind::unprocessable: return 422;
+    case ErrorKind::throttled: return 429;
+    case ErrorKind::internal: return 500;
+  }
+  return 500;
+}
+
+http::Response error_response(const Error& e) {
+  json body = {{"error", {{"code", e.code}, {"message", e.message}, {"message_en", e.message_en}, {"details", e.details}}}};
+  return http::Response::json(status_for(e.kind), body);
+}
+
+http::Response ok_json(const Result<json>& r, int status) {
+  if (!r.ok()) return error_response(r.error());
+  return http::Response::json(status, r.value());
+}
+
+Result<services::Actor> authenticate(ApiContext& ctx, const http::Request& req) {
+  std::string auth = req.header("Authorization");
+  bool bearer = auth.rfind("Bearer ", 0) == 0;
+  std::string token = bearer ? auth.substr(7) : req.cookie("sg_session").value_or("");
+  SG_ASSIGN_OR_RETURN(auto session, ctx.auth.authenticate(token));
+  bool changes_state = req.method != "GET" && req.method != "HEAD";
+  if (!bearer && changes_state) {
+    std::string csrf = req.header("X-CSRF-Token");
+    if (csrf.empty() || csrf != session.csrf_token) {
+      return make_error(ErrorKind::forbidden, "CSRF", "安全校验失败，请刷新页面后重试",
+                        "CSRF token missing or wrong; reload the page and try again");
+    }
+  }
+  return services::Actor{session.user, req.remote_ip};
+}
+
+Result<json> parse_json_body(const http::Request& req, std::size_t max_bytes) {
+  if (req.body.size() > max_bytes) {
+    return make_error(ErrorKind::too_large, "TOO_LARGE", "请求内容过大", "Request body too large");
+  }
+  auto j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) {
+    return make_error(ErrorKind::invalid, "BAD_JSON", "请求体不是有效的 JSON", "The request body is not valid JSON");
+  }
+  return j;
+}
+
+Result<std::int64_t> parse_id(const std::string& text, const char* what) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v <= 0) {
+    return make_error(ErrorKind::invalid, "BAD_ID", std::string(what) + " 应为正整数", std::string(what) + " must be a positive integer");
+  }
+  return v;
+}
+
+}  // namespace statgov::api

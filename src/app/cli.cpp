@@ -1,0 +1,282 @@
+#include "app/cli.hpp"
+
+#include "api/api.hpp"
+#include "base/crypto.hpp"
+#include "services/demo.hpp"
+#include "store/repos.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace statgov::app {
+
+namespace {
+
+int fail(const Error& e) {
+  std::cerr << "statgov: " << e.message << "\nstatgov: " << e.message_en << " [" << e.code << "]\n";
+  for (const auto& d : e.details) std::cerr << "  " << d.dump() << "\n";
+  return 1;
+}
+
+int fail(const std::string& zh, const std::string& en) {
+  std::cerr << "statgov: " << zh << "\nstatgov: " << en << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<store::Store>> open_store(const std::string& path) {
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+  }
+  return store::Store::open(path);
+}
+
+// Everything a command needs, built from the database path and data folder.
+struct Wiring {
+  std::unique_ptr<store::Store> store;
+  SystemClock clock;
+  services::Catalog catalog;
+  std::unique_ptr<services::FormService> forms;
+  std::unique_ptr<services::AuthService> auth;
+  std::unique_ptr<services::UnitService> units;
+  std::unique_ptr<services::ReportingService> reporting;
+
+  Status init(const std::string& db, services::AuthConfig auth_cfg = {}) {
+    SG_ASSIGN_OR_RETURN(store, open_store(db));
+    forms = std::make_unique<services::FormService>(*store, clock);
+    auth = std::make_unique<services::AuthService>(*store, clock, auth_cfg);
+    units = std::make_unique<services::UnitService>(*store, catalog, clock);
+    reporting = std::make_unique<services::ReportingService>(*store, *forms, catalog, clock);
+    return catalog.reload(*store);
+  }
+
+  // A fresh database gets the reference data and the shipped forms.
+  Status ensure_reference(const std::string& data_dir) {
+    if (catalog.region_count() == 0) {
+      SG_TRY(services::load_reference_data(*store, data_dir));
+      SG_TRY(catalog.reload(*store));
+    }
+    return services::import_shipped_forms(*forms, data_dir, "system");
+  }
+};
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+std::string read_all(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  crypto_init();
+  CLI::App cli{"statgov: statistical online reporting platform / 统计联网直报平台"};
+  cli.require_subcommand(1);
+  std::string db = "var/statgov.db";
+  std::string data_dir = "data";
+  cli.add_option("--db", db, "SQLite database file")->capture_default_str();
+  cli.add_option("--data", data_dir, "reference data and forms folder")->capture_default_str()->check(CLI::ExistingDirectory);
+  std::string log_level = "info";
+  cli.add_option("--log-level", log_level, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))->capture_default_str();
+
+  // serve
+  auto* serve = cli.add_subcommand("serve", "run the internal platform (reporting, console)");
+  std::string listen = "127.0.0.1:8080";
+  std::string web_dir = "web/dist";
+  int threads = 8;
+  bool secure_cookies = false;
+  std::string port_file;
+  serve->add_option("--listen", listen, "address:port (port 0 = any free port)")->capture_default_str();
+  serve->add_option("--web", web_dir, "built web client folder (empty = API only)")->capture_default_str();
+  serve->add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_flag("--secure-cookies", secure_cookies, "mark cookies Secure (when served over TLS)");
+  serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
+
+  auto* migrate = cli.add_subcommand("migrate", "create or upgrade the database schema");
+
+  auto* demo = cli.add_subcommand("demo", "build the demo database (reference data, forms, units, history, accounts)");
+  services::DemoOptions demo_opt;
+  bool force = false;
+  demo->add_option("--units", demo_opt.units, "number of units")->check(CLI::Range(10, 200000))->capture_default_str();
+  demo->add_option("--city", demo_opt.city, "city region code the units are spread over")->capture_default_str();
+  demo->add_flag("--force", force, "replace an existing database file");
+
+  auto* user = cli.add_subcommand("user", "manage accounts");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "add an account");
+  services::AuthService::NewUser nu;
+  user_add->add_option("--login", nu.login)->required();
+  user_add->add_option("--name", nu.name);
+  user_add->add_option("--role", nu.role, "enterprise|township|county|city|leader|publisher|provider|admin")->required();
+  user_add->add_option("--region", nu.region, "12-digit region code of the scope (staff)");
+  user_add->add_option("--unit", nu.unit_uscc, "unit USCC (enterprise accounts)");
+  auto* user_passwd = user->add_subcommand("passwd", "set a password (read from standard input)");
+  std::string login;
+  user_passwd->add_option("--login", login)->required();
+  auto* user_disable = user->add_subcommand("disable", "disable an account and end its sessions");
+  user_disable->add_option("--login", login)->required();
+  auto* user_enable = user->add_subcommand("enable", "enable an account");
+  user_enable->add_option("--login", login)->required();
+
+  auto* import = cli.add_subcommand("import", "import data");
+  import->require_subcommand(1);
+  auto* import_forms = import->add_subcommand("form", "import form definition files (JSON)");
+  std::vector<std::string> files;
+  import_forms->add_option("files", files)->required()->check(CLI::ExistingFile);
+  auto* import_units = import->add_subcommand("units", "import units from CSV (UTF-8/GBK) or XLSX");
+  std::string unit_file;
+  bool partial = false;
+  import_units->add_option("file", unit_file)->required()->check(CLI::ExistingFile);
+  import_units->add_flag("--partial", partial, "import the good rows even if some rows are bad");
+
+  auto* audit = cli.add_subcommand("audit", "audit log");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "check the audit hash chain end to end");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  Wiring w;
+  if (*demo && force) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
+  }
+  if (auto st = w.init(db); !st.ok()) return fail(st.error());
+
+  if (*migrate) {
+    std::cout << "schema version " << w.store->schema_version() << "\n";
+    return 0;
+  }
+
+  if (*demo) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto rep = services::build_demo(*w.store, w.catalog, *w.forms, w.clock, demo_opt);
+    if (!rep.ok()) return fail(rep.error());
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << "demo: " << rep->units << " units, " << rep->submissions << " accepted submissions, " << rep->users
+              << " accounts in " << ms << " ms -> " << db << "\n";
+    return 0;
+  }
+
+  if (auto st = w.ensure_reference(data_dir); !st.ok()) return fail(st.error());
+  const std::string cli_actor = "cli";
+
+  if (*user_add) {
+    std::string pw;
+    if (!std::getline(std::cin, pw)) return fail("请在标准输入中提供密码", "Give the password on standard input");
+    nu.password = pw;
+    auto u = w.auth->add_user(nu, cli_actor);
+    if (!u.ok()) return fail(u.error());
+    std::cout << "added " << u->login << " (" << domain::role_name(u->role) << ", " << u->region << ")\n";
+    return 0;
+  }
+  if (*user_passwd) {
+    std::string pw;
+    if (!std::getline(std::cin, pw)) return fail("请在标准输入中提供密码", "Give the password on standard input");
+    auto st = w.auth->set_password(login, pw, cli_actor);
+    if (!st.ok()) return fail(st.error());
+    std::cout << "password changed for " << login << "\n";
+    return 0;
+  }
+  if (*user_disable || *user_enable) {
+    auto st = w.auth->set_disabled(login, user_disable->parsed(), cli_actor);
+    if (!st.ok()) return fail(st.error());
+    std::cout << login << (user_disable->parsed() ? " disabled\n" : " enabled\n");
+    return 0;
+  }
+  if (*import_forms) {
+    for (const auto& f : files) {
+      bool ok = false;
+      auto text = read_all(f, ok);
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (!ok || j.is_discarded()) return fail("表式文件不是有效的 JSON：" + f, "Not valid JSON: " + f);
+      auto r = w.forms->import(j, cli_actor);
+      if (!r.ok()) return fail(r.error());
+      std::cout << "imported form " << (*r)->def.code << " version " << (*r)->def.version << "\n";
+    }
+    return 0;
+  }
+  if (*import_units) {
+    bool ok = false;
+    auto bytes = read_all(unit_file, ok);
+    if (!ok) return fail("无法读取文件：" + unit_file, "Cannot read file: " + unit_file);
+    domain::User system{0, cli_actor, "CLI", domain::Role::admin, "", std::nullopt, false};
+    services::ImportOptions opt;
+    opt.partial = partial;
+    auto r = w.units->import({system, "local"}, bytes, opt);
+    if (!r.ok()) return fail(r.error());
+    std::cout << r->dump(2) << "\n";
+    return 0;
+  }
+  if (*audit_verify) {
+    auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
+    if (!rows.ok()) return fail(rows.error());
+    std::string prev(64, '0');
+    for (const auto& r : *rows) {
+      if (r.prev_hash != prev || store::audit_hash(r) != r.hash) {
+        return fail("审计日志在第 " + std::to_string(r.id) + " 条被篡改或断链",
+                    "The audit chain is broken or tampered with at entry " + std::to_string(r.id));
+      }
+      prev = r.hash;
+    }
+    std::cout << "audit chain ok: " << rows->size() << " entries\n";
+    return 0;
+  }
+
+  // serve
+  auto colon = listen.rfind(':');
+  http::ServerOptions opt;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no port");
+    opt.address = listen.substr(0, colon);
+    int port = std::stoi(listen.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    opt.port = static_cast<unsigned short>(port);
+  } catch (const std::exception&) {
+    return fail("--listen 应为 地址:端口，例如 127.0.0.1:8080", "--listen must be address:port, e.g. 127.0.0.1:8080");
+  }
+  opt.threads = threads;
+  if (!web_dir.empty()) {
+    if (!std::filesystem::exists(std::filesystem::path(web_dir) / "index.html")) {
+      spdlog::warn("web client not found at {} (run the web build); serving the API only", web_dir);
+    } else {
+      opt.static_dir = web_dir;
+    }
+  }
+  api::ApiContext ctx{*w.store, w.catalog, *w.auth, *w.forms, *w.units, *w.reporting, w.clock,
+                      data_dir + "/openapi.json", secure_cookies};
+  http::Router router;
+  api::register_routes(router, ctx);
+  http::Server server(router, opt);
+  if (auto err = server.start()) return fail("无法启动服务：" + *err, "Cannot start the server: " + *err);
+  spdlog::info("statgov serving on http://{}:{} (database {})", opt.address, server.port(), db);
+  if (!port_file.empty()) {
+    std::ofstream(port_file) << server.port() << "\n";
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("stopping");
+  server.stop();
+  server.wait();
+  return 0;
+}
+
+}  // namespace statgov::app
