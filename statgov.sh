@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The two README commands and their building blocks. Run from the repository root as root on
+# Debian 12 (apt installs what is missing; nothing is downloaded at run time by the product).
+#
+#   ./statgov.sh demo    install what is missing, build, load the demo, serve on 127.0.0.1:8080
+#   ./statgov.sh test    install what is missing, build, run every test
+#   ./statgov.sh setup | build | serve | unit | asan | e2e   (the steps, one at a time)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+APT_PACKAGES=(g++ cmake make pkg-config libboost-dev libboost-system-dev libsqlite3-dev sqlite3
+  libsodium-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libxlsxwriter-dev libzip-dev
+  libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libpqxx-dev zlib1g-dev
+  chromium curl ca-certificates)
+
+log() { printf '\033[1m== %s\033[0m\n' "$*"; }
+
+setup() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+    echo "statgov: Node.js 20 or newer is needed for the web client (found: $(node --version 2>/dev/null || echo none))." >&2
+    echo "statgov: 需要 Node.js 20 或更新版本来构建网页前端。" >&2
+    exit 1
+  fi
+  # npm ci only when the lock file changed since the last install.
+  local stamp=web/node_modules/.statgov-lock-hash
+  local want
+  want=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "npm ci (web)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+}
+
+build() {
+  log "build C++ (build/)"
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j"$(nproc)"
+  log "build web client (web/dist)"
+  (cd web && npm run --silent build >/dev/null)
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+  || echo $((20000 + RANDOM % 20000)); }
+
+serve() {
+  local db=${STATGOV_DB:-var/statgov.db}
+  log "serving http://127.0.0.1:${PORT:-8080}  (demo logins in README.md)"
+  exec ./build/statgov --db "$db" serve --listen "127.0.0.1:${PORT:-8080}" --web web/dist
+}
+
+demo() {
+  setup
+  build
+  log "load the demo database (var/statgov.db)"
+  ./build/statgov --db var/statgov.db demo --force
+  serve
+}
+
+unit() {
+  log "C++ unit and integration tests (ctest)"
+  (cd build && ctest --output-on-failure -j"$(nproc)")
+  log "web unit tests (vitest)"
+  (cd web && npx vitest run)
+}
+
+asan() {
+  log "ASan + UBSan build of the tests (build-asan/)"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTATGOV_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$(nproc)")
+}
+
+e2e() {
+  log "browser test: demo database, real server, headless chromium"
+  local dir port pid rc=0
+  dir=$(mktemp -d)
+  ./build/statgov --db "$dir/e2e.db" demo --units 400 >/dev/null
+  ./build/statgov --db "$dir/e2e.db" serve --listen 127.0.0.1:0 --port-file "$dir/port" --web web/dist \
+    >"$dir/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.1; done
+  port=$(cat "$dir/port")
+  (cd web && BASE_URL="http://127.0.0.1:$port" node --test e2e/) || rc=$?
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [ $rc -eq 0 ] || { echo "server log:"; tail -50 "$dir/server.log"; }
+  rm -rf "$dir"
+  return $rc
+}
+
+test_all() {
+  setup
+  build
+  unit
+  e2e
+  asan
+  log "all tests passed"
+}
+
+case "${1:-}" in
+  demo) demo ;;
+  test) test_all ;;
+  setup) setup ;;
+  build) setup; build ;;
+  serve) serve ;;
+  unit) unit ;;
+  asan) asan ;;
+  e2e) e2e ;;
+  *) echo "usage: ./statgov.sh demo | test | setup | build | serve | unit | asan | e2e" >&2; exit 2 ;;
+esac

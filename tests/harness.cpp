@@ -1,0 +1,125 @@
+#include <utility>
+
+#include "harness.hpp"
+
+#include "base/crypto.hpp"
+#include "store/repos.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <random>
+#include <stdexcept>
+
+namespace statgov::testing {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
+                        const std::string& body, const std::map<std::string, std::string>& headers) {
+  boost::asio::io_context ioc;
+  tcp::socket sock(ioc);
+  sock.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!headers.count("Content-Type") && !body.empty()) req.set(bhttp::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  bhttp::write(sock, req);
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(256 * 1024 * 1024);
+  bhttp::read(sock, buf, parser);
+  auto& res = parser.get();
+  HttpResult r;
+  r.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (r.headers.count(name)) r.headers[name] += "\n";
+    r.headers[name] += std::string(f.value());
+  }
+  r.body = res.body();
+  boost::system::error_code ec;
+  sock.shutdown(tcp::socket::shutdown_both, ec);
+  return r;
+}
+
+HttpResult Client::login(const std::string& login, const std::string& password) {
+  auto r = http_request(port_, "POST", "/api/v1/auth/login", json{{"login", login}, {"password", password}}.dump());
+  if (r.status == 200) {
+    auto sc = r.headers["set-cookie"];
+    auto start = sc.find("sg_session=");
+    auto end = sc.find(';', start);
+    cookie_ = sc.substr(start, end - start);
+    csrf_ = r.json_body()["csrf_token"];
+  }
+  return r;
+}
+
+HttpResult Client::get(const std::string& target) {
+  return http_request(port_, "GET", target, "", {{"Cookie", cookie_}});
+}
+
+HttpResult Client::send(const std::string& method, const std::string& target, const std::string& body,
+                        std::map<std::string, std::string> headers) {
+  headers.emplace("Cookie", cookie_);
+  headers.emplace("X-CSRF-Token", csrf_);
+  return http_request(port_, method, target, body, headers);
+}
+
+TestServer::TestServer(int units)
+    : clock_(from_local(2026, 11, 26, 10, 0)) {
+  crypto_init();
+  std::random_device rd;
+  dir_ = std::filesystem::temp_directory_path() / ("statgov-test-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(dir_);
+  auto st = store::Store::open(db_path());
+  if (!st.ok()) throw std::runtime_error(st.error().message_en);
+  store_ = std::move(st).value();
+  services::AuthConfig cfg;
+  cfg.hash_cost = security::HashCost::test();
+  forms_ = std::make_unique<services::FormService>(*store_, clock_);
+  auth_ = std::make_unique<services::AuthService>(*store_, clock_, cfg);
+  units_ = std::make_unique<services::UnitService>(*store_, catalog_, clock_);
+  reporting_ = std::make_unique<services::ReportingService>(*store_, *forms_, catalog_, clock_);
+  std::string data = std::string(STATGOV_SOURCE_DIR) + "/data";
+  if (units > 0) {
+    services::DemoOptions opt;
+    opt.data_dir = data;
+    opt.units = units;
+    opt.hash_cost = security::HashCost::test();
+    auto rep = services::build_demo(*store_, catalog_, *forms_, clock_, opt);
+    if (!rep.ok()) throw std::runtime_error(rep.error().message_en);
+    auto u = store_->read([](store::SqliteConn& c) { return store::find_user_by_login(c, "demo-qiye"); });
+    demo_unit_ = *u.value()->user.unit_id;
+  } else {
+    if (!services::load_reference_data(*store_, data).ok()) throw std::runtime_error("refdata");
+    if (!catalog_.reload(*store_).ok()) throw std::runtime_error("catalog");
+    if (!services::import_shipped_forms(*forms_, data, "test").ok()) throw std::runtime_error("forms");
+  }
+  ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*store_, catalog_, *auth_, *forms_, *units_, *reporting_,
+                                                           clock_, data + "/openapi.json", false});
+  api::register_routes(router_, *ctx_);
+  http::ServerOptions opt;
+  opt.port = 0;
+  opt.threads = 4;
+  server_ = std::make_unique<http::Server>(router_, opt);
+  if (auto err = server_->start()) throw std::runtime_error(*err);
+  port_ = server_->port();
+}
+
+TestServer::~TestServer() {
+  server_->stop();
+  server_->wait();
+  server_.reset();
+  store_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace statgov::testing

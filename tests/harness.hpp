@@ -1,0 +1,85 @@
+// Test harness: a real statgov server (the same wiring as `statgov serve`) on port 0 over a
+// temporary SQLite file with a small demo, and a blocking HTTP client for it.
+#pragma once
+
+#include "api/api.hpp"
+#include "services/demo.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace statgov::testing {
+
+using nlohmann::json;
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  json json_body() const { return json::parse(body, nullptr, false); }
+  std::string error_code() const {
+    auto j = json_body();
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
+  }
+};
+
+HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
+                        const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+
+// A logged-in browser-like client: keeps the session cookie and sends the CSRF token.
+class Client {
+ public:
+  explicit Client(unsigned short port) : port_(port) {}
+  HttpResult login(const std::string& login, const std::string& password);
+  HttpResult get(const std::string& target);
+  HttpResult send(const std::string& method, const std::string& target, const std::string& body,
+                  std::map<std::string, std::string> headers = {});
+  HttpResult post_json(const std::string& target, const json& body, std::map<std::string, std::string> headers = {}) {
+    return send("POST", target, body.dump(), std::move(headers));
+  }
+  const std::string& csrf() const { return csrf_; }
+  const std::string& cookie() const { return cookie_; }
+  void set_csrf(std::string c) { csrf_ = std::move(c); }
+
+ private:
+  unsigned short port_;
+  std::string cookie_, csrf_;
+};
+
+class TestServer {
+ public:
+  // units: size of the demo; 0 = reference data and forms only, no demo.
+  explicit TestServer(int units = 60);
+  ~TestServer();
+  unsigned short port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string db_path() const { return (dir_ / "t.db").string(); }
+  store::Store& store() { return *store_; }
+  ManualClock& clock() { return clock_; }
+  services::AuthService& auth() { return *auth_; }
+  std::int64_t demo_unit() const { return demo_unit_; }
+  const http::Router& router() const { return router_; }
+
+ private:
+  std::filesystem::path dir_;
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  services::Catalog catalog_;
+  std::unique_ptr<services::FormService> forms_;
+  std::unique_ptr<services::AuthService> auth_;
+  std::unique_ptr<services::UnitService> units_;
+  std::unique_ptr<services::ReportingService> reporting_;
+  std::unique_ptr<api::ApiContext> ctx_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  unsigned short port_ = 0;
+  std::int64_t demo_unit_ = 0;
+};
+
+inline const char* kDemoPassword = "Statgov@2026";
+
+}  // namespace statgov::testing
