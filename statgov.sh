@@ -11,7 +11,7 @@ ROOT=$(pwd)
 
 APT_PACKAGES=(g++ cmake make pkg-config libboost-dev libboost-system-dev libsqlite3-dev sqlite3
   libsodium-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libxlsxwriter-dev libzip-dev
-  libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libpqxx-dev zlib1g-dev
+  libpugixml-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libpqxx-dev zlib1g-dev
   chromium curl ca-certificates)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
@@ -92,7 +92,7 @@ e2e() {
   pid=$!
   for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.1; done
   port=$(cat "$dir/port")
-  (cd web && BASE_URL="http://127.0.0.1:$port" node --test e2e/) || rc=$?
+  (cd web && BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 e2e/) || rc=$?
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [ $rc -eq 0 ] || { echo "server log:"; tail -50 "$dir/server.log"; }

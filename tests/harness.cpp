@@ -72,7 +72,7 @@ HttpResult Client::send(const std::string& method, const std::string& target, co
   return http_request(port_, method, target, body, headers);
 }
 
-TestServer::TestServer(int units)
+TestServer::TestServer(int units, services::NotifyConfig notify)
     : clock_(from_local(2026, 11, 26, 10, 0)) {
   crypto_init();
   std::random_device rd;
@@ -87,6 +87,12 @@ TestServer::TestServer(int units)
   auth_ = std::make_unique<services::AuthService>(*store_, clock_, cfg);
   units_ = std::make_unique<services::UnitService>(*store_, catalog_, clock_);
   reporting_ = std::make_unique<services::ReportingService>(*store_, *forms_, catalog_, clock_);
+  monitor_ = std::make_unique<services::MonitorService>(*store_, *forms_, catalog_, clock_);
+  review_queue_ = std::make_unique<services::ReviewQueue>(*monitor_, *reporting_, catalog_);
+  reminders_ = std::make_unique<services::ReminderService>(*store_, *monitor_, clock_, std::move(notify));
+  jobs_ = std::make_unique<services::JobService>(*store_, *monitor_, *reporting_, clock_);
+  feed_ = std::make_unique<services::ChangeFeed>(*store_);
+  reporting_->on_change([f = feed_.get()] { f->poke(); });
   std::string data = std::string(STATGOV_SOURCE_DIR) + "/data";
   if (units > 0) {
     services::DemoOptions opt;
@@ -102,7 +108,9 @@ TestServer::TestServer(int units)
     if (!catalog_.reload(*store_).ok()) throw std::runtime_error("catalog");
     if (!services::import_shipped_forms(*forms_, data, "test").ok()) throw std::runtime_error("forms");
   }
+  if (!feed_->start().ok()) throw std::runtime_error("feed");
   ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*store_, catalog_, *auth_, *forms_, *units_, *reporting_,
+                                                           *monitor_, *review_queue_, *reminders_, *jobs_, *feed_,
                                                            clock_, data + "/openapi.json", false});
   api::register_routes(router_, *ctx_);
   http::ServerOptions opt;
@@ -117,6 +125,8 @@ TestServer::~TestServer() {
   server_->stop();
   server_->wait();
   server_.reset();
+  jobs_->wait_all();
+  feed_->stop();
   store_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);

@@ -53,7 +53,7 @@ class Client {
 class TestServer {
  public:
   // units: size of the demo; 0 = reference data and forms only, no demo.
-  explicit TestServer(int units = 60);
+  explicit TestServer(int units = 60, services::NotifyConfig notify = {});
   ~TestServer();
   unsigned short port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }
@@ -61,6 +61,8 @@ class TestServer {
   store::Store& store() { return *store_; }
   ManualClock& clock() { return clock_; }
   services::AuthService& auth() { return *auth_; }
+  services::ReminderService& reminders() { return *reminders_; }
+  services::JobService& jobs() { return *jobs_; }
   std::int64_t demo_unit() const { return demo_unit_; }
   const http::Router& router() const { return router_; }
 
@@ -73,6 +75,11 @@ class TestServer {
   std::unique_ptr<services::AuthService> auth_;
   std::unique_ptr<services::UnitService> units_;
   std::unique_ptr<services::ReportingService> reporting_;
+  std::unique_ptr<services::MonitorService> monitor_;
+  std::unique_ptr<services::ReviewQueue> review_queue_;
+  std::unique_ptr<services::ReminderService> reminders_;
+  std::unique_ptr<services::JobService> jobs_;
+  std::unique_ptr<services::ChangeFeed> feed_;
   std::unique_ptr<api::ApiContext> ctx_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

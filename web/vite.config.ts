@@ -18,6 +18,7 @@ export default defineConfig({
       output: {
         manualChunks(id: string) {
           if (id.includes('node_modules')) {
+            if (/[\\/](echarts|zrender)[\\/]/.test(id)) return 'echarts'
             if (id.includes('element-plus') || id.includes('@element-plus')) return 'element-plus'
             if (id.includes('vue-i18n') || id.includes('@intlify')) return 'i18n'
             return 'vendor'

@@ -6,6 +6,10 @@
 #include "http/http.hpp"
 #include "services/auth.hpp"
 #include "services/catalog.hpp"
+#include "services/change_feed.hpp"
+#include "services/jobs.hpp"
+#include "services/reminders.hpp"
+#include "services/review_queue.hpp"
 #include "services/forms.hpp"
 #include "services/reporting.hpp"
 #include "services/units.hpp"
@@ -22,6 +26,11 @@ struct ApiContext {
   services::FormService& forms;
   services::UnitService& units;
   services::ReportingService& reporting;
+  services::MonitorService& monitor;
+  services::ReviewQueue& review_queue;
+  services::ReminderService& reminders;
+  services::JobService& jobs;
+  services::ChangeFeed& feed;
   const Clock& clock;
   std::string openapi_path;     // the OpenAPI document served at /api/v1/openapi.json
   bool secure_cookies = false;  // set the Secure attribute (behind TLS)

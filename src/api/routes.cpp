@@ -232,6 +232,8 @@ void form_routes(http::Router& r, ApiContext& ctx) {
 
 }  // namespace
 
+void monitor_routes(http::Router& r, ApiContext& ctx);
+
 void register_routes(http::Router& r, ApiContext& ctx) {
   r.add("GET", "/healthz", [&ctx](http::Request&) {
     int v = ctx.store.schema_version();
@@ -251,6 +253,7 @@ void register_routes(http::Router& r, ApiContext& ctx) {
   reporting_routes(r, ctx);
   unit_routes(r, ctx);
   form_routes(r, ctx);
+  monitor_routes(r, ctx);
 }
 
 }  // namespace statgov::api

@@ -2,6 +2,7 @@
 
 #include "api/api.hpp"
 #include "base/crypto.hpp"
+#include "notify/senders.hpp"
 #include "services/demo.hpp"
 #include "store/repos.hpp"
 
@@ -47,13 +48,24 @@ struct Wiring {
   std::unique_ptr<services::AuthService> auth;
   std::unique_ptr<services::UnitService> units;
   std::unique_ptr<services::ReportingService> reporting;
+  std::unique_ptr<services::MonitorService> monitor;
+  std::unique_ptr<services::ReviewQueue> review_queue;
+  std::unique_ptr<services::ReminderService> reminders;
+  std::unique_ptr<services::JobService> jobs;
+  std::unique_ptr<services::ChangeFeed> feed;
 
-  Status init(const std::string& db, services::AuthConfig auth_cfg = {}) {
+  Status init(const std::string& db, services::AuthConfig auth_cfg = {}, services::NotifyConfig notify = {}) {
     SG_ASSIGN_OR_RETURN(store, open_store(db));
     forms = std::make_unique<services::FormService>(*store, clock);
     auth = std::make_unique<services::AuthService>(*store, clock, auth_cfg);
     units = std::make_unique<services::UnitService>(*store, catalog, clock);
     reporting = std::make_unique<services::ReportingService>(*store, *forms, catalog, clock);
+    monitor = std::make_unique<services::MonitorService>(*store, *forms, catalog, clock);
+    review_queue = std::make_unique<services::ReviewQueue>(*monitor, *reporting, catalog);
+    reminders = std::make_unique<services::ReminderService>(*store, *monitor, clock, std::move(notify));
+    jobs = std::make_unique<services::JobService>(*store, *monitor, *reporting, clock);
+    feed = std::make_unique<services::ChangeFeed>(*store);
+    reporting->on_change([f = feed.get()] { f->poke(); });
     return catalog.reload(*store);
   }
 
@@ -104,6 +116,10 @@ int run(int argc, char** argv) {
   serve->add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
   serve->add_flag("--secure-cookies", secure_cookies, "mark cookies Secure (when served over TLS)");
   serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
+  std::string smtp_url, smtp_from = "statgov@localhost", sms_webhook;
+  serve->add_option("--smtp-url", smtp_url, "SMTP server for reminders, e.g. smtp://127.0.0.1:25 (empty = no e-mail)");
+  serve->add_option("--smtp-from", smtp_from, "sender address of reminder e-mails")->capture_default_str();
+  serve->add_option("--sms-webhook", sms_webhook, "SMS gateway URL that takes {to, text} as JSON (empty = no SMS)");
 
   auto* migrate = cli.add_subcommand("migrate", "create or upgrade the database schema");
 
@@ -153,12 +169,23 @@ int run(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
 
+  services::NotifyConfig notify_cfg;
+  if (*serve) {
+    notify::notify_init();
+    for (const auto& [url, name] : {std::pair{&smtp_url, "--smtp-url"}, {&sms_webhook, "--sms-webhook"}}) {
+      if (!url->empty() && url->find("://") == std::string::npos) {
+        return fail(std::string(name) + " 应为完整的 URL", std::string(name) + " must be a full URL");
+      }
+    }
+    if (!smtp_url.empty()) notify_cfg.email = std::make_unique<notify::SmtpSender>(notify::SmtpConfig{smtp_url, smtp_from, "", "", std::chrono::seconds(20)});
+    if (!sms_webhook.empty()) notify_cfg.sms = std::make_unique<notify::WebhookSmsSender>(sms_webhook);
+  }
   Wiring w;
   if (*demo && force) {
     std::error_code ec;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
   }
-  if (auto st = w.init(db); !st.ok()) return fail(st.error());
+  if (auto st = w.init(db, {}, std::move(notify_cfg)); !st.ok()) return fail(st.error());
 
   if (*migrate) {
     std::cout << "schema version " << w.store->schema_version() << "\n";
@@ -260,7 +287,10 @@ int run(int argc, char** argv) {
       opt.static_dir = web_dir;
     }
   }
-  api::ApiContext ctx{*w.store, w.catalog, *w.auth, *w.forms, *w.units, *w.reporting, w.clock,
+  if (auto st = w.feed->start(); !st.ok()) return fail(st.error());
+  w.reminders->start();
+  api::ApiContext ctx{*w.store,    w.catalog,          *w.auth,      *w.forms, *w.units, *w.reporting,
+                      *w.monitor,  *w.review_queue,    *w.reminders, *w.jobs,  *w.feed,  w.clock,
                       data_dir + "/openapi.json", secure_cookies};
   http::Router router;
   api::register_routes(router, ctx);
@@ -276,6 +306,9 @@ int run(int argc, char** argv) {
   spdlog::info("stopping");
   server.stop();
   server.wait();
+  w.reminders->stop();
+  w.feed->stop();
+  w.jobs->wait_all();
   return 0;
 }
 

@@ -37,11 +37,20 @@ struct Request {
   std::optional<std::string> cookie(std::string_view name) const;
 };
 
+// A server-sent event stream: the server calls poll() about every 250 ms on an io thread and
+// writes whatever text it returns ("" = nothing new). A ping comment keeps idle streams open.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  virtual std::string poll() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::shared_ptr<EventStream> stream;  // set: answer with text/event-stream and stream until closed
 
   static Response json(int status, const nlohmann::json& body);
   static Response error(int status, std::string_view code, std::string_view zh, std::string_view en);

@@ -7,6 +7,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -149,6 +151,10 @@ struct Server::Impl {
         spdlog::debug("{} {} {} {}us", req.method, req.path, resp.status, us);
         if (req.method == "HEAD") resp.body.clear();
       }
+      if (resp.stream) {
+        co_await stream_events(stream, std::move(resp.stream));
+        break;
+      }
       bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(resp.status), version};
       out.set(bhttp::field::server, "statgov");
       if (!resp.content_type.empty()) out.set(bhttp::field::content_type, resp.content_type);
@@ -165,6 +171,29 @@ struct Server::Impl {
     }
     boost::system::error_code ignore;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
+  }
+
+  // Writes the event stream until the client goes away or the server stops. The response has no
+  // length: it ends when the connection closes, as EventSource expects.
+  asio::awaitable<void> stream_events(beast::tcp_stream& stream, std::shared_ptr<EventStream> events) {
+    stream.expires_never();
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
+        "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n: connected\n\n";
+    boost::system::error_code ec;
+    co_await asio::async_write(stream.socket(), asio::buffer(head), asio::redirect_error(asio::use_awaitable, ec));
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto last_write = std::chrono::steady_clock::now();
+    while (!ec) {
+      timer.expires_after(std::chrono::milliseconds(250));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      std::string text = events->poll();
+      if (text.empty() && std::chrono::steady_clock::now() - last_write > std::chrono::seconds(15)) text = ": ping\n\n";
+      if (text.empty()) continue;
+      co_await asio::async_write(stream.socket(), asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
+      last_write = std::chrono::steady_clock::now();
+    }
   }
 
   asio::awaitable<void> listen() {

@@ -118,6 +118,11 @@ Result<DemoReport> build_demo(store::Store& store, Catalog& catalog, FormService
       double s = u01(rng);
       u.size = s < 0.03 ? 1 : s < 0.15 ? 2 : s < 0.7 ? 3 : 4;
       u.created_at = u.updated_at = now_s;
+      static constexpr std::array<std::string_view, 8> kSurnames = {"王", "李", "张", "刘", "陈", "杨", "黄", "周"};
+      static constexpr std::array<std::string_view, 8> kGiven = {"伟", "芳", "敏", "静", "磊", "洋", "勇", "娟"};
+      u.attributes = {{"contact", fmt::format("{}{}", kSurnames[rng() % 8], kGiven[rng() % 8])},
+                      {"phone", fmt::format("1{}{:09}", 3 + rng() % 7, rng() % 1000000000)},
+                      {"email", fmt::format("u{}@demo.statgov.invalid", i + 1)}};
       SG_ASSIGN_OR_RETURN(std::int64_t id, store::insert_unit(c, u));
       ++rep.units;
       // The demo enterprise: the first industrial unit, with full history.
@@ -137,6 +142,7 @@ Result<DemoReport> build_demo(store::Store& store, Catalog& catalog, FormService
         r.version = 1;
         r.values = values;
         r.updated_at = now_s;
+        r.first_submitted_at = now_s;
         SG_TRY(store::save_submission(c, r));
         SG_TRY(store::add_version(c, r.id, {1, "submitted", values, json::object(), now_s, "demo"}));
         SG_TRY(store::add_event(c, r.id, {now_s, "demo", "submit", "not_started", "submitted", ""}));

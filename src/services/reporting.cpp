@@ -1,4 +1,5 @@
 #include "services/reporting.hpp"
+#include "services/reporting_detail.hpp"
 
 #include "base/crypto.hpp"
 #include "base/text.hpp"
@@ -16,13 +17,6 @@ namespace statgov::services {
 using domain::Period;
 using domain::SubmissionState;
 
-struct ReportingService::Target {
-  store::UnitRow unit;
-  FormPtr form;
-  Period period = Period::year(2000);
-  std::string section;
-  std::optional<store::SubmissionRow> current, prev, ly;
-};
 
 namespace {
 
@@ -33,6 +27,8 @@ Error unknown_field(const std::string& key) {
   return make_error(ErrorKind::invalid, "UNKNOWN_FIELD", "请求中有未知字段：" + key, "Unknown field in request: " + key,
                     json::array({{{"field", key}}}));
 }
+
+}  // namespace
 
 Status check_body(const json& body, std::initializer_list<const char*> allowed, const char* required) {
   if (!body.is_object()) {
@@ -49,6 +45,8 @@ Status check_body(const json& body, std::initializer_list<const char*> allowed, 
   }
   return Ok{};
 }
+
+namespace {
 
 rules::ValueMap to_value_map(const json& values) {
   rules::ValueMap m;
@@ -298,6 +296,7 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
     return r;
   }));
   t.current = row;
+  changed();
   return submission_json(t, row, false);
 }
 
@@ -355,7 +354,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   }
   auto now = format_utc(clock_.now());
   auto scope = domain::Scope::of(a.user);
-  return store_.write([&](store::SqliteConn& c) -> Result<json> {
+  auto done = store_.write([&](store::SqliteConn& c) -> Result<json> {
     if (idem) {
       SG_ASSIGN_OR_RETURN(auto prior, store::find_idempotency(c, a.user.id, idem->key));
       if (prior) {
@@ -377,6 +376,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
     r.region = t.unit.region;
     r.state = std::string(domain::state_name(to));
     r.version = (cur ? cur->version : 0) + 1;
+    if (r.first_submitted_at.empty()) r.first_submitted_at = now;
     r.values = values;
     r.explanations = kept;
     r.results = results;
@@ -393,6 +393,29 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
     }
     return resp;
   });
+  if (done.ok()) changed();
+  return done;
+}
+
+Result<json> ReportingService::recheck(const Actor& a, std::int64_t unit, const std::string& form,
+                                       const std::string& period) {
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
+  if (!t.current) return json::array();
+  SG_ASSIGN_OR_RETURN(t.form, forms_.get(form, 0));
+  SG_ASSIGN_OR_RETURN(auto results, evaluate(t, t.current->values));
+  if (results == t.current->results) return results;
+  auto scope = domain::Scope::of(a.user);
+  auto now = format_utc(clock_.now());
+  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, form, t.period.str()));
+    if (!cur) return Ok{};
+    cur->results = results;
+    cur->updated_at = now;
+    SG_TRY(store::save_submission(c, *cur));
+    return Ok{};
+  }));
+  changed();
+  return results;
 }
 
 Result<json> ReportingService::versions(const Actor& a, std::int64_t unit, const std::string& form,

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,19 @@ class ReportingService {
   Result<json> upload_xlsx(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                            std::string_view bytes);
 
+  // Review by the caller's level (township review, county approve, city accept) or return with a
+  // reason. Body: {"action":"approve"|"return","reason","version"}. Defined in review.cpp.
+  Result<json> review(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                      const json& body);
+  // A formal revision after lock (city/admin): {"values","reason","version"}.
+  Result<json> revise(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                      const json& body);
+  // Re-runs the latest rules of the form over the stored values and stores the results (bulk
+  // re-validation after a rule change). Returns the failed results.
+  Result<json> recheck(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period);
+  // Called after every committed change to a submission (wakes the live feed).
+  void on_change(std::function<void()> f) { on_change_ = std::move(f); }
+
   // The period currently open for a frequency (the one containing today, local time).
   domain::Period current_period(domain::Frequency f) const;
 
@@ -66,6 +80,10 @@ class ReportingService {
   FormService& forms_;
   Catalog& catalog_;
   const Clock& clock_;
+  std::function<void()> on_change_;
+  void changed() const {
+    if (on_change_) on_change_();
+  }
 };
 
 }  // namespace statgov::services

@@ -64,7 +64,7 @@ UnitRow unit_from(const Stmt& st) {
 
 constexpr const char* kSubmissionCols =
     "id, unit_id, form_code, form_version, period, region, state, version, vals, explanations, results, "
-    "updated_at, seq";
+    "updated_at, seq, COALESCE(first_submitted_at, '')";
 
 SubmissionRow submission_from(const Stmt& st) {
   SubmissionRow s;
@@ -81,6 +81,7 @@ SubmissionRow submission_from(const Stmt& st) {
   s.results = parse_json_column(st.text(10), json::array());
   s.updated_at = st.text(11);
   s.seq = st.int64(12);
+  s.first_submitted_at = st.text(13);
   return s;
 }
 
@@ -279,23 +280,23 @@ Result<std::int64_t> save_submission(SqliteConn& c, SubmissionRow& s) {
   if (s.id == 0) {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
         "INSERT INTO submissions (unit_id, form_code, form_version, period, region, state, version, vals, "
-        "explanations, results, updated_at, seq) VALUES (:unit, :form, :form_version, :period, :region, :state, "
-        ":version, :vals, :explanations, :results, :updated_at, :seq)"));
+        "explanations, results, updated_at, seq, first_submitted_at) VALUES (:unit, :form, :form_version, :period, "
+        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, ''))"));
     st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
         .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", s.values.dump())
         .set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
-        .set(":updated_at", s.updated_at).set(":seq", s.seq);
+        .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at);
     SG_TRY(st.exec());
     s.id = c.last_insert_id();
     return s.id;
   }
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE submissions SET form_version = :form_version, region = :region, state = :state, version = :version, "
-      "vals = :vals, explanations = :explanations, results = :results, updated_at = :updated_at, seq = :seq "
-      "WHERE id = :id"));
+      "vals = :vals, explanations = :explanations, results = :results, updated_at = :updated_at, seq = :seq, "
+      "first_submitted_at = NULLIF(:first, '') WHERE id = :id"));
   st.set(":form_version", s.form_version).set(":region", s.region).set(":state", s.state).set(":version", s.version)
       .set(":vals", s.values.dump()).set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
-      .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":id", s.id);
+      .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at).set(":id", s.id);
   SG_TRY(st.exec());
   return s.id;
 }
@@ -352,6 +353,168 @@ Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const st
     for (auto& r : rows) out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<std::vector<SubmissionState>> submission_states(SqliteConn& c, const domain::Scope& scope,
+                                                       std::string_view form, std::string_view period) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, "
+      "(SELECT COUNT(*) FROM json_each(results) WHERE json_extract(value, '$.severity') = 'error'), "
+      "(SELECT COUNT(*) FROM json_each(results) WHERE json_extract(value, '$.severity') = 'warning') "
+      "FROM submissions WHERE form_code = :form AND period = :period{} ORDER BY unit_id",
+      scope_sql(scope, "region", "unit_id"))));
+  st.set(":form", form).set(":period", period);
+  bind_scope(st, scope);
+  return collect<SubmissionState>(st, [](const Stmt& s) {
+    return SubmissionState{s.int64(0), s.text(1), s.int32(2), s.text(3), s.text(4), s.int32(5), s.int32(6)};
+  });
+}
+
+Result<std::vector<SubmissionRow>> submissions_since(SqliteConn& c, std::int64_t seq, int limit) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submissions WHERE seq > :seq ORDER BY seq LIMIT :limit", kSubmissionCols)));
+  st.set(":seq", seq).set(":limit", limit);
+  return collect<SubmissionRow>(st, submission_from);
+}
+
+Result<std::int64_t> current_seq(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT value FROM change_seq WHERE id = 1"));
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  return row ? st.int64(0) : 0;
+}
+
+// ---- reminders, outbox, notices, jobs ---------------------------------------------------------
+
+Result<std::int64_t> insert_reminder(SqliteConn& c, const ReminderRow& r) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO reminders (at, actor, form_code, period, region, message, count) "
+      "VALUES (:at, :actor, :form, :period, :region, :message, :count)"));
+  st.set(":at", r.at).set(":actor", r.actor).set(":form", r.form_code).set(":period", r.period)
+      .set(":region", r.region).set(":message", r.message).set(":count", r.count);
+  SG_TRY(st.exec());
+  return c.last_insert_id();
+}
+
+Result<std::vector<ReminderRow>> list_reminders(SqliteConn& c, const domain::Scope& scope, std::string_view form,
+                                                std::string_view period) {
+  // A reminder is visible to staff whose scope covers the region it was sent for.
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, at, actor, form_code, period, region, message, count FROM reminders "
+      "WHERE form_code = :form AND period = :period AND substr(region, 1, length(:scope_region)) = :scope_region "
+      "ORDER BY id DESC"));
+  st.set(":form", form).set(":period", period).set(":scope_region", scope.region_prefix);
+  return collect<ReminderRow>(st, [](const Stmt& s) {
+    return ReminderRow{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.int32(7)};
+  });
+}
+
+Result<std::optional<ReminderRow>> find_reminder(SqliteConn& c, std::int64_t id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, at, actor, form_code, period, region, message, count FROM reminders WHERE id = :id"));
+  st.set(":id", id);
+  return first<ReminderRow>(st, [](const Stmt& s) {
+    return ReminderRow{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.int32(7)};
+  });
+}
+
+namespace {
+constexpr const char* kOutboxCols =
+    "id, reminder_id, unit_id, channel, recipient, subject, body, status, attempts, next_attempt_at, last_error, "
+    "created_at, COALESCE(sent_at, '')";
+OutboxRow outbox_from(const Stmt& s) {
+  return OutboxRow{s.int64(0), s.opt_int64(1), s.int64(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
+                   s.int32(8), s.text(9), s.text(10), s.text(11), s.text(12)};
+}
+}  // namespace
+
+Result<std::int64_t> insert_outbox(SqliteConn& c, const OutboxRow& o) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO outbox (reminder_id, unit_id, channel, recipient, subject, body, status, attempts, "
+      "next_attempt_at, last_error, created_at) VALUES (:reminder, :unit, :channel, :recipient, :subject, :body, "
+      ":status, :attempts, :next, :error, :created)"));
+  st.set(":reminder", o.reminder_id).set(":unit", o.unit_id).set(":channel", o.channel)
+      .set(":recipient", o.recipient).set(":subject", o.subject).set(":body", o.body).set(":status", o.status)
+      .set(":attempts", o.attempts).set(":next", o.next_attempt_at).set(":error", o.last_error)
+      .set(":created", o.created_at);
+  SG_TRY(st.exec());
+  return c.last_insert_id();
+}
+
+Result<std::vector<OutboxRow>> outbox_for_reminder(SqliteConn& c, std::int64_t reminder_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM outbox WHERE reminder_id = :r ORDER BY id", kOutboxCols)));
+  st.set(":r", reminder_id);
+  return collect<OutboxRow>(st, outbox_from);
+}
+
+Result<std::vector<OutboxRow>> due_outbox(SqliteConn& c, std::string_view now, int limit) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id "
+      "LIMIT :limit", kOutboxCols)));
+  st.set(":now", now).set(":limit", limit);
+  return collect<OutboxRow>(st, outbox_from);
+}
+
+Status update_outbox_attempt(SqliteConn& c, const OutboxRow& o, bool ok, std::string_view at) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE outbox SET status = :status, attempts = :attempts, next_attempt_at = :next, last_error = :error, "
+      "sent_at = NULLIF(:sent, '') WHERE id = :id"));
+  st.set(":status", o.status).set(":attempts", o.attempts).set(":next", o.next_attempt_at)
+      .set(":error", o.last_error).set(":sent", o.sent_at).set(":id", o.id);
+  SG_TRY(st.exec());
+  SG_ASSIGN_OR_RETURN(auto a, c.prepare(
+      "INSERT INTO delivery_attempts (outbox_id, at, ok, error) VALUES (:id, :at, :ok, :error)"));
+  a.set(":id", o.id).set(":at", at).set(":ok", ok ? 1 : 0).set(":error", ok ? std::string() : o.last_error);
+  return a.exec();
+}
+
+Result<std::int64_t> insert_notice(SqliteConn& c, const NoticeRow& n) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO notices (unit_id, at, kind, form_code, period, title, body) "
+      "VALUES (:unit, :at, :kind, :form, :period, :title, :body)"));
+  st.set(":unit", n.unit_id).set(":at", n.at).set(":kind", n.kind).set(":form", n.form_code)
+      .set(":period", n.period).set(":title", n.title).set(":body", n.body);
+  SG_TRY(st.exec());
+  return c.last_insert_id();
+}
+
+Result<std::vector<NoticeRow>> list_notices(SqliteConn& c, std::int64_t unit_id, int limit) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, unit_id, at, kind, form_code, period, title, body, read FROM notices WHERE unit_id = :unit "
+      "ORDER BY id DESC LIMIT :limit"));
+  st.set(":unit", unit_id).set(":limit", limit);
+  return collect<NoticeRow>(st, [](const Stmt& s) {
+    return NoticeRow{s.int64(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
+                     s.int32(8) != 0};
+  });
+}
+
+Result<std::int64_t> insert_job(SqliteConn& c, const JobRow& j) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO jobs (kind, state, done, total, result, actor, created_at, updated_at) "
+      "VALUES (:kind, :state, :done, :total, :result, :actor, :created, :updated)"));
+  st.set(":kind", j.kind).set(":state", j.state).set(":done", j.done).set(":total", j.total)
+      .set(":result", j.result.dump()).set(":actor", j.actor).set(":created", j.created_at).set(":updated", j.updated_at);
+  SG_TRY(st.exec());
+  return c.last_insert_id();
+}
+
+Status update_job(SqliteConn& c, const JobRow& j) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE jobs SET state = :state, done = :done, total = :total, result = :result, updated_at = :updated "
+      "WHERE id = :id"));
+  st.set(":state", j.state).set(":done", j.done).set(":total", j.total).set(":result", j.result.dump())
+      .set(":updated", j.updated_at).set(":id", j.id);
+  return st.exec();
+}
+
+Result<std::optional<JobRow>> find_job(SqliteConn& c, std::int64_t id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT id, kind, state, done, total, result, actor, created_at, updated_at FROM jobs WHERE id = :id"));
+  st.set(":id", id);
+  return first<JobRow>(st, [](const Stmt& s) {
+    return JobRow{s.int64(0), s.text(1), s.text(2), s.int32(3), s.int32(4), parse_json_column(s.text(5), json::object()),
+                  s.text(6), s.text(7), s.text(8)};
+  });
 }
 
 // ---- users and sessions -----------------------------------------------------------------------

@@ -86,6 +86,7 @@ struct SubmissionRow {
   json values = json::object(), explanations = json::object(), results = json::array();
   std::string updated_at;
   std::int64_t seq = 0;
+  std::string first_submitted_at;  // empty until first sent; on-time figures use it
 };
 struct VersionRow {
   int version = 0;
@@ -108,6 +109,61 @@ Result<std::vector<EventRow>> list_events(SqliteConn& c, std::int64_t submission
 // Submissions of a set of units for one form and period (tasks list, bulk checks).
 Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const std::vector<std::int64_t>& unit_ids,
                                                          std::string_view form);
+
+// State of every submission of a form and period inside the scope (monitoring, queues).
+struct SubmissionState {
+  std::int64_t unit_id = 0;
+  std::string state;
+  int version = 0;
+  std::string first_submitted_at, updated_at;
+  int errors = 0, warnings = 0;  // failed rules stored with the current version
+};
+Result<std::vector<SubmissionState>> submission_states(SqliteConn& c, const domain::Scope& scope,
+                                                       std::string_view form, std::string_view period);
+// Submissions changed after `seq` (live feeds), oldest first.
+Result<std::vector<SubmissionRow>> submissions_since(SqliteConn& c, std::int64_t seq, int limit);
+Result<std::int64_t> current_seq(SqliteConn& c);
+
+// ---- reminders, outbox, notices, jobs ------------------------------------------------------
+struct ReminderRow {
+  std::int64_t id = 0;
+  std::string at, actor, form_code, period, region, message;
+  int count = 0;
+};
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> reminder_id;
+  std::int64_t unit_id = 0;
+  std::string channel, recipient, subject, body, status = "pending";
+  int attempts = 0;
+  std::string next_attempt_at, last_error, created_at, sent_at;
+};
+struct NoticeRow {
+  std::int64_t id = 0;
+  std::int64_t unit_id = 0;
+  std::string at, kind, form_code, period, title, body;
+  bool read = false;
+};
+struct JobRow {
+  std::int64_t id = 0;
+  std::string kind, state;
+  int done = 0, total = 0;
+  json result = json::object();
+  std::string actor, created_at, updated_at;
+};
+Result<std::int64_t> insert_reminder(SqliteConn& c, const ReminderRow& r);
+Result<std::vector<ReminderRow>> list_reminders(SqliteConn& c, const domain::Scope& scope, std::string_view form,
+                                                std::string_view period);
+Result<std::optional<ReminderRow>> find_reminder(SqliteConn& c, std::int64_t id);
+Result<std::int64_t> insert_outbox(SqliteConn& c, const OutboxRow& o);
+Result<std::vector<OutboxRow>> outbox_for_reminder(SqliteConn& c, std::int64_t reminder_id);
+Result<std::vector<OutboxRow>> due_outbox(SqliteConn& c, std::string_view now, int limit);
+Status update_outbox_attempt(SqliteConn& c, const OutboxRow& o, bool ok, std::string_view at);
+Result<std::int64_t> insert_notice(SqliteConn& c, const NoticeRow& n);
+Result<std::vector<NoticeRow>> list_notices(SqliteConn& c, std::int64_t unit_id, int limit);
+Result<std::int64_t> insert_job(SqliteConn& c, const JobRow& j);
+Status update_job(SqliteConn& c, const JobRow& j);
+Result<std::optional<JobRow>> find_job(SqliteConn& c, std::int64_t id);
 
 // ---- users and sessions ---------------------------------------------------------------------
 struct UserRow {

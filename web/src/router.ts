@@ -14,6 +14,15 @@ export const router = createRouter({
       props: true,
     },
     { path: '/console/units', component: () => import('./views/console/UnitsView.vue'), meta: { staff: true } },
+    { path: '/console/monitor', component: () => import('./views/console/MonitorView.vue'), meta: { monitor: true } },
+    { path: '/console/review', component: () => import('./views/console/ReviewQueueView.vue'), meta: { staff: true } },
+    {
+      path: '/console/review/:unit/:form/:period',
+      component: () => import('./views/console/ReviewDetailView.vue'),
+      props: true,
+      meta: { staff: true },
+    },
+    { path: '/console/reminders', component: () => import('./views/console/RemindersView.vue'), meta: { staff: true } },
     { path: '/:pathMatch(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { public: true } },
   ],
 })
@@ -26,5 +35,6 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!auth.loggedIn) return { path: '/login', query: { redirect: to.fullPath } }
   if (to.meta.staff && !auth.isStaff) return landingPath(auth.user)
+  if (to.meta.monitor && !auth.canMonitor) return landingPath(auth.user)
   return true
 })

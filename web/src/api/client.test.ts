@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, ApiError, buildQuery, configureClient, NetworkError, uuid4, withNetworkRetry } from './client'
+import { api, ApiError, buildQuery, configureClient, EVENTS_URL, NetworkError, uuid4, withNetworkRetry } from './client'
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -94,5 +94,28 @@ describe('retry with the same key', () => {
     const u = uuid4()
     expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(uuid4()).not.toBe(u)
+  })
+
+  it('issue 3 calls: progress query, review and remind bodies, events URL', async () => {
+    const fetchMock = vi.fn(async (..._args: unknown[]) => jsonResponse(200, { ok: true }))
+    vi.stubGlobal('fetch', fetchMock)
+    configureClient({ csrfToken: () => 'tok' })
+    await api.progress({ form: 'B204-1', period: '2026M11', region: undefined, by: 'section' })
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/monitor/progress?form=B204-1&period=2026M11&by=section')
+    await api.review(7, 'B204-1', '2026M11', { action: 'return', reason: '核实', version: 3 })
+    let [url, init] = fetchMock.mock.calls[1] as [string, RequestInit]
+    expect(url).toBe('/api/v1/submissions/7/B204-1/2026M11/review')
+    expect(init.method).toBe('POST')
+    expect((init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok')
+    expect(JSON.parse(init.body as string)).toEqual({ action: 'return', version: 3, reason: '核实' })
+    await api.review(7, 'B204-1', '2026M11', { action: 'approve', version: 4 })
+    expect(JSON.parse((fetchMock.mock.calls[2] as [string, RequestInit])[1].body as string)).toEqual({ action: 'approve', version: 4 })
+    await api.remind({ form: 'B204-1', period: '2026M11', message: '  ' })
+    ;[url, init] = fetchMock.mock.calls[3] as [string, RequestInit]
+    expect(url).toBe('/api/v1/reminders')
+    expect(JSON.parse(init.body as string)).toEqual({ form: 'B204-1', period: '2026M11' })
+    await api.bulkApprove('B204-1', '2026M11', [1, 2])
+    expect(JSON.parse((fetchMock.mock.calls[4] as [string, RequestInit])[1].body as string)).toEqual({ form: 'B204-1', period: '2026M11', units: [1, 2] })
+    expect(EVENTS_URL).toBe('/api/v1/events')
   })
 })

@@ -2,8 +2,18 @@
 import type {
   AuthAnswer,
   ApiErrorBody,
+  BulkAnswer,
   Form,
   FormSummary,
+  Job,
+  MissingUnit,
+  Notice,
+  Progress,
+  ProgressBy,
+  QueueItem,
+  RemindAnswer,
+  Reminder,
+  ReviewAction,
   RuleResult,
   Submission,
   Task,
@@ -190,7 +200,60 @@ export const api = {
   unit(id: number | string): Promise<Unit> {
     return request('GET', `/units/${encodeURIComponent(String(id))}`)
   },
+
+  // ---- Monitoring, review and reminders (issue #3) ----
+  progress(q: { form: string; period: string; region?: string; by?: ProgressBy }): Promise<Progress> {
+    return request('GET', '/monitor/progress', { query: q })
+  },
+  missing(q: { form: string; period: string; region?: string }): Promise<{ items: MissingUnit[] }> {
+    return request('GET', '/monitor/missing', { query: q })
+  },
+  reviewQueue(q: { form: string; period: string }): Promise<{ items: QueueItem[] }> {
+    return request('GET', '/review/queue', { query: q })
+  },
+  review(
+    unit: number | string,
+    form: string,
+    period: string,
+    body: { action: ReviewAction; version: number; reason?: string },
+  ): Promise<Submission> {
+    const json: Record<string, unknown> = { action: body.action, version: body.version }
+    if (body.reason !== undefined) json.reason = body.reason
+    return request('POST', submissionPath(unit, form, period) + '/review', { json })
+  },
+  bulkApprove(form: string, period: string, units: number[]): Promise<BulkAnswer> {
+    return request('POST', '/review/bulk', { json: { form, period, units } })
+  },
+  revise(
+    unit: number | string,
+    form: string,
+    period: string,
+    body: { values: Values; reason: string; version: number },
+  ): Promise<Submission> {
+    return request('POST', submissionPath(unit, form, period) + '/revise', { json: body })
+  },
+  remind(body: { form: string; period: string; region?: string; message?: string }): Promise<RemindAnswer> {
+    const json: Record<string, string> = { form: body.form, period: body.period }
+    if (body.region) json.region = body.region
+    if (body.message && body.message.trim()) json.message = body.message.trim()
+    return request('POST', '/reminders', { json })
+  },
+  reminders(q: { form: string; period: string }): Promise<{ items: Reminder[] }> {
+    return request('GET', '/reminders', { query: q })
+  },
+  notices(): Promise<{ items: Notice[] }> {
+    return request('GET', '/notices')
+  },
+  revalidate(form: string, period: string): Promise<{ id: number | string }> {
+    return request('POST', '/jobs/revalidate', { json: { form, period } })
+  },
+  job(id: number | string): Promise<Job> {
+    return request('GET', `/jobs/${encodeURIComponent(String(id))}`)
+  },
 }
+
+/** URL of the server-sent event stream (same-origin cookie auth; EventSource sends the cookie). */
+export const EVENTS_URL = API_BASE + '/events'
 
 /** A random RFC 4122 v4 UUID; works outside secure contexts too (crypto.randomUUID needs one). */
 export function uuid4(): string {

@@ -72,6 +72,8 @@ export interface LayoutColumn {
   key: string
   label: string
   label_en?: string
+  /** A reference column (e.g. "ly:cur") shows another period's values; rows have no cells for it. */
+  reference?: string
 }
 
 export interface LayoutRow {
@@ -138,6 +140,11 @@ export interface SubmissionEvent {
 
 export interface Submission {
   unit_id: number
+  unit_name?: string
+  uscc?: string
+  form_name?: string
+  deadline?: string
+  editable?: boolean
   form_code: string
   form_version: number
   period: string
@@ -196,4 +203,136 @@ export interface ApiErrorBody {
     message_en?: string
     details?: unknown[]
   }
+}
+
+// ---- Monitoring, review and reminders (docs/api.md "issue #3") ----
+
+/** One row of GET /monitor/progress: a child region (12-digit key) or an industry 门类 (letter key). */
+export interface ProgressRow {
+  key: string
+  name: string
+  expected: number
+  not_started: number
+  draft: number
+  submitted: number
+  returned: number
+  reviewed: number
+  approved: number
+  accepted: number
+  overdue: number
+  on_time: number
+  on_time_rate: number
+}
+
+export interface RegionRef {
+  code: string
+  name: string
+  level: string | number
+}
+
+export interface Progress {
+  form: string
+  period: string
+  deadline: string
+  region: RegionRef
+  rows: ProgressRow[]
+  total: ProgressRow
+}
+
+export type ProgressBy = 'region' | 'section'
+
+export interface MissingUnit {
+  unit_id: number
+  uscc: string
+  name: string
+  region: string
+  region_name: string
+  contact?: string | null
+  phone?: string | null
+  email?: string | null
+  state: SubmissionState
+  overdue: boolean
+}
+
+/** data of an `event: submission` server-sent event. */
+export interface SubmissionChange {
+  seq: number
+  unit_id: number
+  form: string
+  period: string
+  region: string
+  state: SubmissionState
+}
+
+export interface QueueItem {
+  unit_id: number
+  unit_name: string
+  region: string
+  region_name: string
+  state: SubmissionState
+  version: number
+  warnings: number
+  errors: number
+  updated_at: string
+}
+
+export type ReviewAction = 'approve' | 'return'
+
+export interface BulkSkip {
+  unit_id: number
+  code: string
+  message: string
+  message_en?: string
+}
+
+export interface BulkAnswer {
+  approved: number[]
+  skipped: BulkSkip[]
+}
+
+export interface RemindAnswer {
+  id: number | string
+  count: number
+  units: number[]
+}
+
+export interface Delivery {
+  unit_id: number
+  unit_name: string
+  channel: 'inapp' | 'email' | 'sms' | string
+  status: 'pending' | 'sent' | 'failed' | string
+  attempts: number
+  last_error?: string | null
+}
+
+export interface Reminder {
+  id: number | string
+  at: string
+  actor: string
+  form: string
+  period: string
+  region: string
+  count: number
+  deliveries: Delivery[]
+}
+
+export interface Notice {
+  id: number | string
+  at: string
+  /** Not in docs/api.md; the server under construction sends "reminder" or "return". Optional. */
+  kind?: string
+  form: string
+  period: string
+  title: string
+  body: string
+  read: boolean
+}
+
+export interface Job {
+  id: number | string
+  kind: string
+  state: 'running' | 'done' | 'failed'
+  done: number
+  total: number
+  result?: unknown
 }

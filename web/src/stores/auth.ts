@@ -1,13 +1,16 @@
 import { defineStore } from 'pinia'
 import { api, ApiError } from '../api/client'
 import type { Role, User } from '../api/types'
+import { MONITOR_ROLES } from '../lib/nav'
 
 export const STAFF_ROLES: readonly Role[] = ['township', 'county', 'city', 'admin']
 
-/** Where a user lands after login. */
+/** Where a user lands after login: enterprises on their tasks, staff and leaders on the dashboard. */
 export function landingPath(user: User | null): string {
   if (!user) return '/login'
-  return user.role === 'enterprise' ? '/tasks' : '/console/units'
+  if (user.role === 'enterprise') return '/tasks'
+  if (MONITOR_ROLES.includes(user.role)) return '/console/monitor'
+  return '/console/units'
 }
 
 export const useAuthStore = defineStore('auth', {
@@ -19,6 +22,7 @@ export const useAuthStore = defineStore('auth', {
   getters: {
     loggedIn: (s) => s.user !== null,
     isStaff: (s) => s.user !== null && STAFF_ROLES.includes(s.user.role),
+    canMonitor: (s) => s.user !== null && MONITOR_ROLES.includes(s.user.role),
   },
   actions: {
     async login(login: string, password: string) {

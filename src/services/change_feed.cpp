@@ -1,0 +1,72 @@
+#include "services/change_feed.hpp"
+
+#include "store/repos.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace statgov::services {
+
+Status ChangeFeed::start() {
+  SG_ASSIGN_OR_RETURN(auto seq, store_.read([](store::SqliteConn& c) { return store::current_seq(c); }));
+  latest_ = seq;
+  {
+    std::lock_guard lock(mu_);
+    floor_ = seq;
+  }
+  running_ = true;
+  thread_ = std::thread([this] {
+    while (running_) {
+      auto st = poll_once();
+      if (!st.ok()) spdlog::warn("change feed: {}", st.error().message_en);
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return poked_ || !running_; });
+      poked_ = false;
+    }
+  });
+  return Ok{};
+}
+
+void ChangeFeed::stop() {
+  if (!running_.exchange(false)) return;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ChangeFeed::poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+Status ChangeFeed::poll_once() {
+  for (;;) {
+    std::int64_t from = latest_.load();
+    SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) { return store::submissions_since(c, from, 1000); }));
+    if (rows.empty()) return Ok{};
+    std::lock_guard lock(mu_);
+    for (const auto& r : rows) {
+      ring_.push_back(Change{r.seq, r.unit_id, r.form_code, r.period, r.region, r.state});
+      if (ring_.size() > kRing) {
+        floor_ = ring_.front().seq;
+        ring_.pop_front();
+      }
+    }
+    latest_ = rows.back().seq;
+    if (rows.size() < 1000) return Ok{};
+  }
+}
+
+std::vector<Change> ChangeFeed::after(std::int64_t after, bool& complete) const {
+  std::lock_guard lock(mu_);
+  std::vector<Change> out;
+  complete = after >= floor_;
+  for (auto it = ring_.rbegin(); it != ring_.rend() && it->seq > after; ++it) out.push_back(*it);
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace statgov::services
