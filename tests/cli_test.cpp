@@ -102,6 +102,23 @@ TEST_F(Cli, AuditChainDetectsTampering) {
   EXPECT_NE(bad.out.find("entry 2"), std::string::npos) << bad.out;
 }
 
+TEST_F(Cli, BackupAndRestore) {
+  ASSERT_EQ(run(base() + "demo --units 20").code, 0);
+  std::string copy = (dir_ / "copy.db").string();
+  auto b = run(base() + "backup --to " + copy);
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(run(base() + "backup --to " + copy).code, 0) << "never overwrites";
+  // Change the live database, then restore: the change is gone, the backup's data is back.
+  ASSERT_EQ(run(base() + "user add --login later --role city --region 430200000000", "Secret123").code, 0);
+  auto r = run(base() + "restore --from " + copy);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(run(base() + "user passwd --login later", "Secret456").code, 0) << "restored to before the user existed";
+  EXPECT_EQ(run(base() + "user passwd --login demo-shi", "Secret456").code, 0);
+  std::ofstream(dir_ / "junk.db") << "not a database";
+  EXPECT_NE(run(base() + "restore --from " + (dir_ / "junk.db").string()).code, 0);
+  EXPECT_EQ(run(base() + "user passwd --login demo-admin", "Secret789").code, 0) << "a failed restore changes nothing";
+}
+
 TEST_F(Cli, AcknowledgedSubmissionSurvivesKill9) {
   ASSERT_EQ(run(base() + "demo --units 20").code, 0);
   std::string port_file = (dir_ / "port").string();

@@ -744,11 +744,15 @@ void scan(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t 
             continue;  // rows not submitted: in the state counts only, and never comparable
           const __m128d one = _mm_set1_pd(1.0);
           __m128d a = _mm_setzero_pd(), m = a, c0 = a, c1 = a, q0 = a, q1 = a, u0 = a, u1 = a;
-          auto mask = [](const std::uint8_t* b, std::uint32_t i, bool two, std::uint8_t is) {
-            return _mm_castsi128_pd(
-                _mm_set_epi64x(two ? -static_cast<long long>(b[i + 1] == is) : 0,
-                               -static_cast<long long>(b[i] == is)));
-          };
+          // Lane masks for pair bands 0 and 1 of two rows, looked up by (band of row i) + 3 x
+          // (band of row i + 1): one load instead of two compares and a shuffle.
+          alignas(16) static constexpr std::uint64_t kAll = ~std::uint64_t{0};
+          alignas(16) static constexpr std::uint64_t kBand0[9][2] = {
+              {kAll, kAll}, {0, kAll}, {0, kAll}, {kAll, 0}, {0, 0},
+              {0, 0},       {kAll, 0}, {0, 0},    {0, 0}};
+          alignas(16) static constexpr std::uint64_t kBand1[9][2] = {
+              {0, 0},    {kAll, 0}, {0, 0},    {0, kAll}, {kAll, kAll},
+              {0, kAll}, {0, 0},    {kAll, 0}, {0, 0}};
           for (std::uint32_t i = rs; i < re; i += 2) {
             const bool two = i + 1 < re;
             const __m128d v = two ? _mm_loadu_pd(x + i) : _mm_load_sd(x + i);
@@ -766,8 +770,11 @@ void scan(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t 
               else
                 w = _mm_set_pd(two ? y[pr[i + 1]] : 0.0, y[pr[i]]);
               const __m128d both = _mm_and_pd(ok, _mm_cmpord_pd(w, w));
-              const __m128d p0 = _mm_and_pd(both, mask(pband.data(), i, two, 0));
-              const __m128d p1 = _mm_and_pd(both, mask(pband.data(), i, two, 1));
+              const int pair = pband[i] + 3 * (two ? pband[i + 1] : 2);
+              const __m128d p0 =
+                  _mm_and_pd(both, _mm_load_pd(reinterpret_cast<const double*>(kBand0[pair])));
+              const __m128d p1 =
+                  _mm_and_pd(both, _mm_load_pd(reinterpret_cast<const double*>(kBand1[pair])));
               c0 = _mm_add_pd(c0, _mm_and_pd(v, p0));
               q0 = _mm_add_pd(q0, _mm_and_pd(w, p0));
               u0 = _mm_add_pd(u0, _mm_and_pd(p0, one));

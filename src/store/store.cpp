@@ -2,6 +2,8 @@
 
 #include "store/migrations.hpp"
 
+#include <cassert>
+
 namespace statgov::store {
 
 namespace {
@@ -42,12 +44,114 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, int readers)
   SG_TRY(w.exec_script("PRAGMA journal_mode=WAL;"));
   SG_TRY(migrate(w));
   std::unique_ptr<Store> s(new Store(path, std::make_unique<SqliteConn>(std::move(w))));
+  s->writer_thread_ = std::thread([st = s.get()] { st->writer_loop(); });
   for (int i = 0; i < readers; ++i) {
     SG_ASSIGN_OR_RETURN(auto r, SqliteConn::open(path, true));
     s->readers_.push_back(std::make_unique<SqliteConn>(std::move(r)));
     s->idle_.push_back(s->readers_.back().get());
   }
   return s;
+}
+
+Store::Store(std::string path, std::unique_ptr<SqliteConn> writer)
+    : path_(std::move(path)), writer_(std::move(writer)) {}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+Status Store::run_on_writer(std::function<bool(SqliteConn&)> fn) {
+  // NOTE: calling write() from inside a write function would wait for its own batch forever.
+  assert(std::this_thread::get_id() != writer_thread_.get_id() && "nested Store::write");
+  WriteJob job{std::move(fn), Ok{}, false};
+  std::unique_lock lock(queue_mu_);
+  if (stopping_) {
+    return make_error(ErrorKind::internal, "STORAGE_CLOSED", "数据库已关闭", "The database is closed");
+  }
+  queue_.push_back(&job);
+  queue_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return job.done; });
+  return std::move(job.outcome);
+}
+
+void Store::writer_loop() {
+  constexpr std::size_t kMaxBatch = 512;
+  for (;;) {
+    std::vector<WriteJob*> batch;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    Status begin = writer_->exec_script("BEGIN IMMEDIATE");
+    std::vector<bool> ok(batch.size(), false);
+    if (begin.ok()) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!writer_->exec_script("SAVEPOINT w").ok()) continue;
+        bool fine = false;
+        try {
+          fine = batch[i]->fn(*writer_);
+        } catch (const std::exception&) {
+          // A write function must return errors, not throw; keep the others' work regardless.
+          fine = false;
+          batch[i]->outcome = make_error(ErrorKind::internal, "INTERNAL", "写入时发生内部错误", "Internal error during a write");
+        }
+        if (!fine) (void)writer_->exec_script("ROLLBACK TO w");
+        (void)writer_->exec_script("RELEASE w");
+        ok[i] = fine;
+      }
+    }
+    Status commit = begin.ok() ? writer_->exec_script("COMMIT") : begin;
+    if (!commit.ok()) (void)writer_->exec_script("ROLLBACK");
+    commits_ += commit.ok() ? 1 : 0;
+    writes_ += batch.size();
+    {
+      std::lock_guard lock(queue_mu_);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        // A failed commit undoes every job in the batch, including those that succeeded.
+        if (!commit.ok() && batch[i]->outcome.ok()) batch[i]->outcome = commit;
+        batch[i]->done = true;
+      }
+    }
+    done_cv_.notify_all();
+  }
+}
+
+Status Store::backup_to(const std::string& path) {
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    Error e = sqlite_error(dest, "open backup target " + path);
+    sqlite3_close(dest);
+    return e;
+  }
+  Status result = read([&](SqliteConn& src) -> Status {
+    // The read connection sees one consistent snapshot (WAL) for the whole copy.
+    sqlite3_backup* b = sqlite3_backup_init(dest, "main", src.raw(), "main");
+    if (!b) return sqlite_error(dest, "backup init");
+    int rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) return sqlite_error(dest, "backup step");
+    return Ok{};
+  });
+  if (result.ok()) {
+    char* err = nullptr;
+    if (sqlite3_exec(dest, "PRAGMA journal_mode=WAL; PRAGMA integrity_check;", nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "integrity check";
+      sqlite3_free(err);
+      result = make_error(ErrorKind::internal, "BACKUP_FAILED", "备份校验失败：" + m, "Backup check failed: " + m);
+    }
+  }
+  sqlite3_close(dest);
+  return result;
 }
 
 int Store::schema_version() {

@@ -2,15 +2,24 @@
 // (repos.hpp) run on a connection it lends.
 //
 // Thread safety: Store is shared by all request threads. `read` lends one of a fixed pool of
-// read-only connections (WAL lets them read while a write is in progress); `write` holds
-// write_mu_ for the whole transaction, so there is exactly one writer at a time, as SQLite
-// requires. A connection is never used by two threads at once.
+// read-only connections (WAL lets them read while a write is in progress). `write` hands its
+// function to the single writer thread and blocks until the transaction holding it is durable:
+// the writer runs every function queued meanwhile, each inside its own SAVEPOINT, and commits
+// them together (group commit: one fsync for many requests). A function that returns an error is
+// rolled back to its savepoint without touching the others. queue_ is guarded by queue_mu_; the
+// writer connection is used by the writer thread only. A write function must not call write()
+// itself (it would wait for its own transaction).
 #pragma once
 
 #include "base/result.hpp"
 #include "store/sqlite.hpp"
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,22 +39,29 @@ class Store {
     return f(*lease.conn);
   }
 
-  // Runs f in BEGIN IMMEDIATE ... COMMIT; rolls back if f returns an error. f returns Result<T>.
+  // Runs f in a transaction on the writer thread; f's changes are rolled back if it returns an
+  // error. Returns once the transaction is committed (durably) or failed. f returns Result<T>.
   template <typename F>
   auto write(F&& f) -> std::invoke_result_t<F, SqliteConn&> {
-    std::lock_guard lock(write_mu_);
-    if (auto b = writer_->exec_script("BEGIN IMMEDIATE"); !b.ok()) return std::move(b).error();
-    auto r = f(*writer_);
-    if (!r.ok()) {
-      (void)writer_->exec_script("ROLLBACK");
-      return r;
-    }
-    if (auto c = writer_->exec_script("COMMIT"); !c.ok()) {
-      (void)writer_->exec_script("ROLLBACK");
-      return std::move(c).error();
-    }
-    return r;
+    using R = std::invoke_result_t<F, SqliteConn&>;
+    std::optional<R> result;
+    Status committed = run_on_writer([&](SqliteConn& c) -> bool {
+      result.emplace(f(c));
+      return result->ok();
+    });
+    if (!committed.ok()) return std::move(committed).error();
+    return std::move(*result);
   }
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Online, consistent copy of the database to `path` (SQLite backup API) while serving.
+  Status backup_to(const std::string& path);
+  // Transactions and write functions committed so far (group commit effectiveness).
+  std::uint64_t commits() const { return commits_.load(); }
+  std::uint64_t writes() const { return writes_.load(); }
 
   int schema_version();
   const std::string& path() const { return path_; }
@@ -60,11 +76,25 @@ class Store {
     SqliteConn* conn;
   };
 
-  Store(std::string path, std::unique_ptr<SqliteConn> writer) : path_(std::move(path)), writer_(std::move(writer)) {}
+  Store(std::string path, std::unique_ptr<SqliteConn> writer);
+
+  struct WriteJob {
+    std::function<bool(SqliteConn&)> fn;
+    Status outcome;
+    bool done = false;
+  };
+  Status run_on_writer(std::function<bool(SqliteConn&)> fn);
+  void writer_loop();
 
   std::string path_;
-  std::mutex write_mu_;
-  std::unique_ptr<SqliteConn> writer_;  // guarded by write_mu_
+  std::unique_ptr<SqliteConn> writer_;  // writer thread only
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;   // work arrived, or stop
+  std::condition_variable done_cv_;    // a batch finished
+  std::deque<WriteJob*> queue_;        // guarded by queue_mu_
+  bool stopping_ = false;              // guarded by queue_mu_
+  std::thread writer_thread_;
+  std::atomic<std::uint64_t> commits_{0}, writes_{0};
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<SqliteConn>> readers_;  // all readers; guarded by pool_mu_
