@@ -83,6 +83,11 @@ struct ServerOptions {
   std::size_t max_body = 32 * 1024 * 1024;
   std::string static_dir;  // serve files from here for non-API GETs; empty = none
   std::string api_prefix = "/api/";
+  bool hsts = false;                 // send Strict-Transport-Security (when served over TLS)
+  // Requests per client address: a token bucket refilled at rate_per_second up to burst.
+  // 0 disables the limit (load tests).
+  double rate_per_second = 100;
+  double rate_burst = 400;
 };
 
 class Server {

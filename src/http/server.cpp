@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 namespace statgov::http {
 
@@ -53,9 +54,39 @@ std::optional<std::string> read_file(const std::filesystem::path& p) {
 
 }  // namespace
 
+// Per-address token buckets. Guarded by mu; pruned when it grows large.
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst) : rate_(rate), burst_(burst) {}
+  bool allow(const std::string& addr) {
+    if (rate_ <= 0) return true;
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    if (buckets_.size() > 100000) buckets_.clear();  // crude bound on memory under address spraying
+    auto& b = buckets_[addr];
+    if (b.last.time_since_epoch().count() == 0) b = {burst_, now};
+    double elapsed = std::chrono::duration<double>(now - b.last).count();
+    b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
+    b.last = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last{};
+  };
+  double rate_, burst_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
 struct Server::Impl {
   const Router& router;
   ServerOptions opt;
+  RateLimiter limiter{opt.rate_per_second, opt.rate_burst};
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
@@ -91,6 +122,11 @@ struct Server::Impl {
   }
 
   Response handle(Request& req) {
+    if (!limiter.allow(req.remote_ip)) {
+      auto r = Response::error(429, "RATE_LIMITED", "请求过于频繁，请稍后再试", "Too many requests; slow down");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
     bool api = req.path.rfind(opt.api_prefix, 0) == 0 || req.path == "/healthz";
     if (!api && !static_root.empty()) return serve_static(req);
     try {
@@ -161,6 +197,12 @@ struct Server::Impl {
       out.set("X-Content-Type-Options", "nosniff");
       out.set("X-Frame-Options", "DENY");
       out.set("Referrer-Policy", "same-origin");
+      // The web client needs no inline script and no third-party origin; Element Plus sets inline styles.
+      out.set("Content-Security-Policy",
+              "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+              "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+              "frame-ancestors 'none'");
+      if (opt.hsts) out.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
       for (const auto& [k, v] : resp.headers) out.insert(k, v);
       out.body() = std::move(resp.body);
       out.keep_alive(keep_alive);
