@@ -172,7 +172,7 @@ class AccessMatrix : public ::testing::Test {
     // A unit outside the city (长沙市芙蓉区): outside every demo account's scope.
     outside_.uscc = "91430102MA4L0XXX0Y";
     outside_.name = "长沙域外测试有限公司";
-    outside_.region = "430102001000";
+    outside_.region = "430102000000";  // a county-level code: the regions table holds only those outside 株洲
     outside_.industry = own_.industry;
     outside_.size = 3;
     outside_.status = "active";

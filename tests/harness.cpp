@@ -92,6 +92,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   reminders_ = std::make_unique<services::ReminderService>(*store_, *monitor_, clock_, std::move(notify));
   jobs_ = std::make_unique<services::JobService>(*store_, *monitor_, *reporting_, clock_);
   feed_ = std::make_unique<services::ChangeFeed>(*store_);
+  summary_ = std::make_unique<services::SummaryService>(*store_, *forms_, catalog_, *feed_);
   reporting_->on_change([f = feed_.get()] { f->poke(); });
   std::string data = std::string(STATGOV_SOURCE_DIR) + "/data";
   if (units > 0) {
@@ -111,7 +112,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   if (!feed_->start().ok()) throw std::runtime_error("feed");
   ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*store_, catalog_, *auth_, *forms_, *units_, *reporting_,
                                                            *monitor_, *review_queue_, *reminders_, *jobs_, *feed_,
-                                                           clock_, data + "/openapi.json", false});
+                                                           *summary_, clock_, data + "/openapi.json", false});
   api::register_routes(router_, *ctx_);
   http::ServerOptions opt;
   opt.port = 0;

@@ -80,6 +80,7 @@ class TestServer {
   std::unique_ptr<services::ReminderService> reminders_;
   std::unique_ptr<services::JobService> jobs_;
   std::unique_ptr<services::ChangeFeed> feed_;
+  std::unique_ptr<services::SummaryService> summary_;
   std::unique_ptr<api::ApiContext> ctx_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

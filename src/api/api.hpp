@@ -10,6 +10,7 @@
 #include "services/jobs.hpp"
 #include "services/reminders.hpp"
 #include "services/review_queue.hpp"
+#include "services/summary.hpp"
 #include "services/forms.hpp"
 #include "services/reporting.hpp"
 #include "services/units.hpp"
@@ -31,6 +32,7 @@ struct ApiContext {
   services::ReminderService& reminders;
   services::JobService& jobs;
   services::ChangeFeed& feed;
+  services::SummaryService& summary;
   const Clock& clock;
   std::string openapi_path;     // the OpenAPI document served at /api/v1/openapi.json
   bool secure_cookies = false;  // set the Secure attribute (behind TLS)

@@ -57,6 +57,24 @@ class ScopedChanges final : public http::EventStream {
   std::int64_t seq_;
 };
 
+Result<services::SummaryQuery> summary_query(const http::Request& req) {
+  services::SummaryQuery q;
+  for (const auto& [k, v] : req.query) {
+    if (k == "form") q.form = v;
+    else if (k == "period") q.period = v;
+    else if (k == "by") q.by = v;
+    else if (k == "states") q.states = v;
+    else if (k == "compare") q.compare = v;
+    else if (k == "key") q.key = v;
+    else if (k == "indicator") q.indicator = v;
+    else return make_error(ErrorKind::invalid, "UNKNOWN_PARAMETER", "未知参数：" + k, "Unknown parameter: " + k);
+  }
+  if (q.form.empty() || q.period.empty()) {
+    return make_error(ErrorKind::invalid, "MISSING_FIELD", "请指定表式 form 和报告期 period", "Give form and period");
+  }
+  return q;
+}
+
 }  // namespace
 
 void monitor_routes(http::Router& r, ApiContext& ctx) {
@@ -74,6 +92,33 @@ void monitor_routes(http::Router& r, ApiContext& ctx) {
     http::Response resp;
     resp.stream = std::make_shared<ScopedChanges>(ctx.feed, domain::Scope::of(a.user));
     return resp;
+  }));
+  r.add("GET", "/api/v1/summary", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {
+    auto q = summary_query(req);
+    if (!q.ok()) return error_response(q.error());
+    return ok_json(ctx.summary.summary(a, *q));
+  }));
+  r.add("GET", "/api/v1/summary.xlsx", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {
+    auto q = summary_query(req);
+    if (!q.ok()) return error_response(q.error());
+    auto bytes = ctx.summary.summary_xlsx(a, *q);
+    if (!bytes.ok()) return error_response(bytes.error());
+    http::Response resp;
+    resp.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    resp.body = std::move(*bytes);
+    resp.headers.emplace_back("Content-Disposition",
+                              fmt::format("attachment; filename=\"summary_{}_{}_{}.xlsx\"", q->form, q->period, q->by));
+    return resp;
+  }));
+  r.add("GET", "/api/v1/summary/units", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {
+    auto q = summary_query(req);
+    if (!q.ok()) return error_response(q.error());
+    return ok_json(ctx.summary.units(a, *q));
+  }));
+  r.add("GET", "/api/v1/summary/outliers", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {
+    auto q = summary_query(req);
+    if (!q.ok()) return error_response(q.error());
+    return ok_json(ctx.summary.outliers(a, *q));
   }));
   r.add("GET", "/api/v1/review/queue", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {
     auto q = monitor_query(req);

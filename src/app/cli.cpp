@@ -53,6 +53,7 @@ struct Wiring {
   std::unique_ptr<services::ReminderService> reminders;
   std::unique_ptr<services::JobService> jobs;
   std::unique_ptr<services::ChangeFeed> feed;
+  std::unique_ptr<services::SummaryService> summary;
 
   Status init(const std::string& db, services::AuthConfig auth_cfg = {}, services::NotifyConfig notify = {}) {
     SG_ASSIGN_OR_RETURN(store, open_store(db));
@@ -65,6 +66,7 @@ struct Wiring {
     reminders = std::make_unique<services::ReminderService>(*store, *monitor, clock, std::move(notify));
     jobs = std::make_unique<services::JobService>(*store, *monitor, *reporting, clock);
     feed = std::make_unique<services::ChangeFeed>(*store);
+    summary = std::make_unique<services::SummaryService>(*store, *forms, catalog, *feed);
     reporting->on_change([f = feed.get()] { f->poke(); });
     return catalog.reload(*store);
   }
@@ -331,7 +333,7 @@ int run(int argc, char** argv) {
   if (auto st = w.feed->start(); !st.ok()) return fail(st.error());
   w.reminders->start();
   api::ApiContext ctx{*w.store,    w.catalog,          *w.auth,      *w.forms, *w.units, *w.reporting,
-                      *w.monitor,  *w.review_queue,    *w.reminders, *w.jobs,  *w.feed,  w.clock,
+                      *w.monitor,  *w.review_queue,    *w.reminders, *w.jobs,  *w.feed,  *w.summary, w.clock,
                       data_dir + "/openapi.json", secure_cookies};
   http::Router router;
   api::register_routes(router, ctx);

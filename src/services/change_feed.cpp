@@ -43,6 +43,7 @@ void ChangeFeed::poke() {
 }
 
 Status ChangeFeed::poll_once() {
+  std::lock_guard poll_lock(poll_mu_);
   for (;;) {
     std::int64_t from = latest_.load();
     SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) { return store::submissions_since(c, from, 1000); }));

@@ -46,6 +46,7 @@ class ChangeFeed {
  private:
   store::Store& store_;
   mutable std::mutex mu_;
+  std::mutex poll_mu_;  // one poll at a time, so that no change is appended twice
   std::deque<Change> ring_;  // guarded by mu_
   std::int64_t floor_ = 0;    // guarded by mu_: every change after floor_ is in ring_
   std::condition_variable cv_;

@@ -370,6 +370,16 @@ Result<std::vector<SubmissionState>> submission_states(SqliteConn& c, const doma
   });
 }
 
+Result<std::vector<SubmissionRow>> submissions_for_period(SqliteConn& c, const domain::Scope& scope,
+                                                          std::string_view form, std::string_view period) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submissions WHERE form_code = :form AND period = :period{} ORDER BY unit_id", kSubmissionCols,
+      scope_sql(scope, "region", "unit_id"))));
+  st.set(":form", form).set(":period", period);
+  bind_scope(st, scope);
+  return collect<SubmissionRow>(st, submission_from);
+}
+
 Result<std::vector<SubmissionRow>> submissions_since(SqliteConn& c, std::int64_t seq, int limit) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM submissions WHERE seq > :seq ORDER BY seq LIMIT :limit", kSubmissionCols)));

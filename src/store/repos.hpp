@@ -120,6 +120,9 @@ struct SubmissionState {
 };
 Result<std::vector<SubmissionState>> submission_states(SqliteConn& c, const domain::Scope& scope,
                                                        std::string_view form, std::string_view period);
+// Every submission of a form and period inside the scope (aggregation).
+Result<std::vector<SubmissionRow>> submissions_for_period(SqliteConn& c, const domain::Scope& scope,
+                                                          std::string_view form, std::string_view period);
 // Submissions changed after `seq` (live feeds), oldest first.
 Result<std::vector<SubmissionRow>> submissions_since(SqliteConn& c, std::int64_t seq, int limit);
 Result<std::int64_t> current_seq(SqliteConn& c);

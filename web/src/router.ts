@@ -15,6 +15,7 @@ export const router = createRouter({
     },
     { path: '/console/units', component: () => import('./views/console/UnitsView.vue'), meta: { staff: true } },
     { path: '/console/monitor', component: () => import('./views/console/MonitorView.vue'), meta: { monitor: true } },
+    { path: '/console/summary', component: () => import('./views/console/SummaryView.vue'), meta: { monitor: true } },
     { path: '/console/review', component: () => import('./views/console/ReviewQueueView.vue'), meta: { staff: true } },
     {
       path: '/console/review/:unit/:form/:period',

@@ -8,6 +8,7 @@ import type {
   Job,
   MissingUnit,
   Notice,
+  Outlier,
   Progress,
   ProgressBy,
   QueueItem,
@@ -16,6 +17,10 @@ import type {
   ReviewAction,
   RuleResult,
   Submission,
+  Summary,
+  SummaryCompare,
+  SummaryQuery,
+  SummaryUnit,
   Task,
   Unit,
   UnitPage,
@@ -147,6 +152,16 @@ export function templateUrl(unit: number | string, form: string, period: string)
   return API_BASE + submissionPath(unit, form, period) + '/template.xlsx'
 }
 
+/** The query string of a summary request, parameters in a fixed order (form, period, by, states, compare). */
+export function summaryParams(q: SummaryQuery): Record<string, string> {
+  return { form: q.form, period: q.period, by: q.by, states: q.states, compare: q.compare }
+}
+
+/** URL of the summary table as an Excel file (a plain link: the session cookie goes along). */
+export function summaryXlsxUrl(q: SummaryQuery): string {
+  return API_BASE + '/summary.xlsx' + buildQuery(summaryParams(q))
+}
+
 export const api = {
   login(login: string, password: string): Promise<AuthAnswer> {
     return request('POST', '/auth/login', { json: { login, password }, quiet401: true })
@@ -249,6 +264,19 @@ export const api = {
   },
   job(id: number | string): Promise<Job> {
     return request('GET', `/jobs/${encodeURIComponent(String(id))}`)
+  },
+
+  // ---- Summary tables and analysis (issue #4) ----
+  summary(q: SummaryQuery): Promise<Summary> {
+    return request('GET', '/summary', { query: summaryParams(q) })
+  },
+  summaryUnits(q: SummaryQuery, key: string): Promise<{ items: SummaryUnit[] }> {
+    return request('GET', '/summary/units', { query: { ...summaryParams(q), key } })
+  },
+  summaryOutliers(q: { form: string; period: string; indicator: string; compare?: SummaryCompare }): Promise<{ items: Outlier[] }> {
+    return request('GET', '/summary/outliers', {
+      query: { form: q.form, period: q.period, indicator: q.indicator, compare: q.compare },
+    })
   },
 }
 

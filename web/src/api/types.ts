@@ -336,3 +336,88 @@ export interface Job {
   total: number
   result?: unknown
 }
+
+// ---- Summary tables and analysis (docs/api.md "issue #4") ----
+
+/** Row dimension of a summary: regions (city, counties, townships), industry (门类, 大类) or size class. */
+export type SummaryBy = 'city' | 'county' | 'township' | 'section' | 'division' | 'size'
+/** Which submissions count: `submitted` (submitted, reviewed, approved and accepted; the default) or accepted only. */
+export type SummaryStates = 'submitted' | 'accepted'
+/** Comparison period: same period last year (`ly`, the default) or the previous period (`prev`). */
+export type SummaryCompare = 'ly' | 'prev'
+
+/** The query shared by GET /summary, /summary.xlsx and (plus `key`) /summary/units. */
+export interface SummaryQuery {
+  form: string
+  period: string
+  by: SummaryBy
+  states: SummaryStates
+  compare: SummaryCompare
+}
+
+export interface SummaryIndicator {
+  code: string
+  name: string
+  name_en?: string
+  unit?: string
+}
+
+/** Growth on comparable units (可比口径): units that reported the indicator in both periods. */
+export interface SummaryComparable {
+  current: number | null
+  previous: number | null
+  /** A fraction (0.081 = 8.1 %); null when the previous figure is 0 or no unit is comparable. */
+  growth: number | null
+  units: number
+}
+
+export interface SummaryRow {
+  /** county `430202`, township `430202001`, 门类 `C`, 大类 `33`, size `1`..`4`, city `4302` */
+  key: string
+  name: string
+  units: number
+  values: Record<string, number | null>
+  counts?: Record<string, number>
+  comparable?: Record<string, SummaryComparable | null>
+  /** Share of the total, a fraction. */
+  share?: Record<string, number | null>
+  /** 1 = largest value. */
+  rank?: Record<string, number | null>
+}
+
+export interface Summary {
+  form: string
+  period: string
+  compare_period: string
+  by: SummaryBy
+  states: SummaryStates
+  indicators: SummaryIndicator[]
+  rows: SummaryRow[]
+  total: SummaryRow
+}
+
+/** One unit behind a summary row (GET /summary/units). */
+export interface SummaryUnit {
+  unit_id: number
+  uscc: string
+  name: string
+  region: string
+  region_name: string
+  industry: string
+  size: number | string
+  values: Record<string, number | string | null>
+}
+
+/** One unit of GET /summary/outliers (ranked, most suspicious first). */
+export interface Outlier {
+  unit_id: number
+  name: string
+  region_name: string
+  current: number | null
+  previous: number | null
+  ratio: number | null
+  hb_score: number | null
+  hb_outlier: boolean
+  mad_score: number | null
+  mad_outlier: boolean
+}

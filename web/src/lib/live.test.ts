@@ -73,14 +73,15 @@ describe('submission events', () => {
 })
 
 describe('console navigation by role', () => {
-  it('staff see four items, leaders the monitor only, enterprises none', () => {
+  it('staff see every item, leaders the monitor and the summary, enterprises none', () => {
     expect(consoleNav('township').map((i) => i.path)).toEqual([
       '/console/monitor',
+      '/console/summary',
       '/console/review',
       '/console/units',
       '/console/reminders',
     ])
-    expect(consoleNav('leader').map((i) => i.path)).toEqual(['/console/monitor'])
+    expect(consoleNav('leader').map((i) => i.path)).toEqual(['/console/monitor', '/console/summary'])
     expect(consoleNav('enterprise')).toEqual([])
     expect(consoleNav(null)).toEqual([])
   })

@@ -14,16 +14,17 @@ export interface NavItem {
 
 const ITEMS: Record<string, NavItem> = {
   monitor: { path: '/console/monitor', label: 'nav.monitor', testid: 'nav-monitor' },
+  summary: { path: '/console/summary', label: 'nav.summary', testid: 'nav-summary' },
   review: { path: '/console/review', label: 'nav.review', testid: 'nav-review' },
   units: { path: '/console/units', label: 'nav.units', testid: 'nav-units' },
   reminders: { path: '/console/reminders', label: 'nav.reminders', testid: 'nav-reminders' },
 }
 
-/** The console menu of a role: staff get all four items, leaders the monitor only, others none. */
+/** The console menu of a role: staff get every item, leaders the monitor and the summary tables, others none. */
 export function consoleNav(role: Role | null | undefined): NavItem[] {
   if (!role) return []
-  if (role === 'leader') return [ITEMS.monitor]
-  if (CONSOLE_ROLES.includes(role)) return [ITEMS.monitor, ITEMS.review, ITEMS.units, ITEMS.reminders]
+  if (role === 'leader') return [ITEMS.monitor, ITEMS.summary]
+  if (CONSOLE_ROLES.includes(role)) return [ITEMS.monitor, ITEMS.summary, ITEMS.review, ITEMS.units, ITEMS.reminders]
   return []
 }
 
