@@ -118,6 +118,9 @@ int run(int argc, char** argv) {
   serve->add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
   serve->add_flag("--secure-cookies", secure_cookies, "mark cookies Secure (when served over TLS)");
   serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
+  double rate_limit = 100;
+  serve->add_option("--rate-limit", rate_limit, "requests per second per client address (burst 4x; 0 = off)")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str();
   std::string smtp_url, smtp_from = "statgov@localhost", sms_webhook;
   serve->add_option("--smtp-url", smtp_url, "SMTP server for reminders, e.g. smtp://127.0.0.1:25 (empty = no e-mail)");
   serve->add_option("--smtp-from", smtp_from, "sender address of reminder e-mails")->capture_default_str();
@@ -323,6 +326,9 @@ int run(int argc, char** argv) {
     return fail("--listen 应为 地址:端口，例如 127.0.0.1:8080", "--listen must be address:port, e.g. 127.0.0.1:8080");
   }
   opt.threads = threads;
+  opt.rate_per_second = rate_limit;
+  opt.rate_burst = rate_limit * 4;
+  opt.hsts = secure_cookies;
   if (!web_dir.empty()) {
     if (!std::filesystem::exists(std::filesystem::path(web_dir) / "index.html")) {
       spdlog::warn("web client not found at {} (run the web build); serving the API only", web_dir);

@@ -223,9 +223,12 @@ test('summary table by county and 门类, totals, drill-down, chart, Excel expor
     await outliers.waitFor({ timeout: 15000 })
     const nOut = await outliers.locator('tbody tr[data-unit]').count()
     assert.ok(nOut > 0, 'the outlier table ranks the units')
+    const outCount = city.locator('[data-testid="outlier-count"]')
+    const ranked = Number(await outCount.getAttribute('data-count'))
+    const flagged = Number(await outCount.getAttribute('data-flagged'))
     const flags = await outliers.locator('tbody tr[data-unit]').first().getAttribute('data-hb-outlier')
     assert.ok(flags === 'true' || flags === 'false', 'outlier rows carry their HB flag')
-    console.log(`outliers: ${nOut} units ranked`)
+    console.log(`outliers of ${IND}: ${ranked} units ranked, ${flagged} flagged (HB or MAD), ${nOut} rows shown`)
 
     // ---- (c) the county statistician sees only its county ----
     const county = await loginPage(browser, 'county', pages, errors)

@@ -360,6 +360,8 @@ export interface SummaryIndicator {
   name: string
   name_en?: string
   unit?: string
+  /** Not in docs/api.md; the server sends the indicator's decimals. Optional (the form has them too). */
+  decimals?: number | null
 }
 
 /** Growth on comparable units (可比口径): units that reported the indicator in both periods. */

@@ -13,6 +13,7 @@ import {
   formatNumber,
   formatShare,
   growthTone,
+  indicatorDecimals,
   nextSort,
   parseBy,
   parseCompare,
@@ -241,6 +242,22 @@ describe('summary indicators and chart', () => {
       ]).map((i) => i.code),
     ).toEqual(['I01', 'N'])
   })
+  it('takes decimals from the form, then from the summary, integers 0', () => {
+    expect(
+      indicatorDecimals(
+        [
+          { code: 'I01', name: 'a', decimals: 2 },
+          { code: 'I05', name: 'b', decimals: 3 },
+        ],
+        [
+          { code: 'I01', name: 'a', type: 'number', decimals: 1 },
+          { code: 'N', name: 'n', type: 'integer' },
+          { code: 'X', name: 'x', type: 'number' },
+        ],
+      ),
+    ).toEqual({ I01: 1, I05: 3, N: 0 })
+    expect(indicatorDecimals(null, null)).toEqual({})
+  })
   it('labels industry rows with their code', () => {
     expect(rowLabel({ key: 'C', name: '制造业' }, 'section')).toBe('C 制造业')
     expect(rowLabel({ key: '33', name: '金属制品业' }, 'division')).toBe('33 金属制品业')
@@ -253,5 +270,16 @@ describe('summary indicators and chart', () => {
     expect(d.values).toEqual([300, 200, 100])
     expect(d.growth).toEqual([20, null, -20])
     expect(sumValues([A, B, C, E], 'I01')).toBe(600)
+  })
+})
+
+describe('summary messages', () => {
+  it('has the same keys in Chinese and English', async () => {
+    const zh = (await import('../i18n/zh-CN')).default as Record<string, unknown>
+    const en = (await import('../i18n/en')).default as Record<string, unknown>
+    const keys = (o: unknown, p = ''): string[] =>
+      Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v, `${p}${k}.`) : [`${p}${k}`]))
+    for (const part of ['summary', 'outliers']) expect(keys(en[part]).sort()).toEqual(keys(zh[part]).sort())
+    expect((zh.nav as Record<string, string>).summary).toBe('汇总')
   })
 })

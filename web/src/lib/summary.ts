@@ -238,7 +238,24 @@ export function availableIndicators(
   if (summaryIndicators && summaryIndicators.length) return [...summaryIndicators]
   return (formIndicators ?? [])
     .filter((i) => i.type === 'number' || i.type === 'integer')
-    .map((i) => ({ code: i.code, name: i.name, name_en: i.name_en, unit: i.unit }))
+    .map((i) => ({ code: i.code, name: i.name, name_en: i.name_en, unit: i.unit, decimals: i.decimals }))
+}
+
+/**
+ * Decimals per indicator for display: the form's definition first, then the summary's indicator list,
+ * else 0 for integers and 1 otherwise (applied by the caller's fallback).
+ */
+export function indicatorDecimals(
+  summaryIndicators: readonly SummaryIndicator[] | null | undefined,
+  formIndicators: readonly Indicator[] | null | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const i of summaryIndicators ?? []) if (typeof i.decimals === 'number') out[i.code] = i.decimals
+  for (const i of formIndicators ?? []) {
+    if (typeof i.decimals === 'number') out[i.code] = i.decimals
+    else if (!(i.code in out) && i.type === 'integer') out[i.code] = 0
+  }
+  return out
 }
 
 /**
