@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
   std::string statgov = arg(argc, argv, "statgov", "./build/statgov");
   std::string data = arg(argc, argv, "data", "data");
   int units = std::stoi(arg(argc, argv, "units", "3000"));
+  // Handlers block while their write waits for the group commit, so the server needs enough I/O
+  // threads for the batch to fill.
+  std::string threads = arg(argc, argv, "threads", "64");
   double seconds = std::stod(arg(argc, argv, "seconds", "5"));
   std::vector<int> levels;
   {
@@ -129,7 +132,7 @@ int main(int argc, char** argv) {
   if (pid == 0) {
     execl(statgov.c_str(), statgov.c_str(), "--db", db.c_str(), "--data", data.c_str(), "--log-level", "warn", "serve",
           "--listen", "127.0.0.1:0", "--web", "", "--port-file", port_file.c_str(), "--rate-limit", "0", "--threads",
-          "8", nullptr);
+          threads.c_str(), nullptr);
     _exit(127);
   }
   unsigned short port = 0;

@@ -110,7 +110,9 @@ int run(int argc, char** argv) {
   auto* serve = cli.add_subcommand("serve", "run the internal platform (reporting, console)");
   std::string listen = "127.0.0.1:8080";
   std::string web_dir = "web/dist";
-  int threads = 8;
+  // Handlers block while a write waits for its group commit: more threads than cores let a batch
+  // fill with concurrent requests.
+  int threads = 32;
   bool secure_cookies = false;
   std::string port_file;
   serve->add_option("--listen", listen, "address:port (port 0 = any free port)")->capture_default_str();

@@ -1,11 +1,10 @@
 // Cube rows, maintained cells, rollups from cells, the comparable-unit pair and the full recompute.
 #include "cube/cube.hpp"
 
-#include <emmintrin.h>  // SSE2, part of x86-64: the recompute's inner loop
-
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <thread>
 
@@ -570,16 +569,20 @@ void Cube::cluster() {
 
 namespace {
 
-// One thread's partial state, k-major ([k][cell*bands+band]) so that the slice one indicator
-// touches (a few hundred KB) stays in L2 while the rows stream past; transposed to the cell-major
-// Cells once at the end.
+// One thread's partial state, laid out as the grids themselves ([cell][band][k]): a segment's
+// sums for every indicator land in a few adjacent cache lines, and a row in a cell of its own (a
+// unit that moved, or one only in the previous period) costs a few lines, not one per indicator.
+// A thread's partial of grid cds covers only the cells [lo1, lo1 + cells1) its rows fall in (after
+// Cube::cluster, about its share of the counties), which saves clearing and adding the rest.
 struct Partial {
+  std::size_t lo1 = 0;         // first cds cell covered
   std::size_t n1 = 0, n2 = 0;  // cells*bands of grid cds and ts
   std::vector<double> s1, s2, cs1, cp1, cs2, cp2;
   std::vector<std::uint32_t> n1c, n2c, cn1, cn2;
   std::vector<std::uint32_t> st1, st2;
 
-  void init(std::size_t cells1, std::size_t cells2, int k, bool comparable) {
+  void init(std::size_t first1, std::size_t cells1, std::size_t cells2, int k, bool comparable) {
+    lo1 = first1;
     n1 = cells1 * kBands;
     n2 = cells2 * kBands;
     s1.assign(n1 * k, 0.0);
@@ -597,296 +600,457 @@ struct Partial {
       cn2.assign(n2 * k, 0);
     }
   }
-  void add(const Partial& o) {
-    auto acc = [](auto& a, const auto& b) {
-      for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+  // Add `o`, which covers cds cells from o.lo1 >= lo1 on.
+  void add(const Partial& o, int k) {
+    auto acc = [](auto& a, const auto& b, std::size_t at) {
+      for (std::size_t i = 0; i < b.size(); ++i) a[at + i] += b[i];
     };
-    acc(s1, o.s1), acc(n1c, o.n1c), acc(s2, o.s2), acc(n2c, o.n2c), acc(st1, o.st1),
-        acc(st2, o.st2);
-    acc(cs1, o.cs1), acc(cp1, o.cp1), acc(cn1, o.cn1), acc(cs2, o.cs2), acc(cp2, o.cp2),
-        acc(cn2, o.cn2);
+    const std::size_t at = (o.lo1 - lo1) * kBands * static_cast<std::size_t>(k);
+    acc(s1, o.s1, at), acc(n1c, o.n1c, at), acc(s2, o.s2, 0), acc(n2c, o.n2c, 0);
+    acc(st1, o.st1, (o.lo1 - lo1) * kStateCount), acc(st2, o.st2, 0);
+    acc(cs1, o.cs1, at), acc(cp1, o.cp1, at), acc(cn1, o.cn1, at), acc(cs2, o.cs2, 0),
+        acc(cp2, o.cp2, 0), acc(cn2, o.cn2, 0);
   }
 };
 
-// Column by column over the thread's whole range, so that one indicator's slice of the partial
-// cells (a few hundred KB) stays in L2 while its column streams past. The per-row cell numbers are
-// computed once (14 bytes a row, re-read per indicator, mostly from L3).
-void scan(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t end, Partial& p) {
+// The scan works in blocks of about kBlock rows. Per block, a scalar set-up pass splits the rows
+// into segments (runs of rows sharing both cells; after Cube::cluster a segment is a whole finest
+// cell, county x 大类 x size x township) and lays out per-row lane masks (band 0, band 1, pair
+// band 0, pair band 1, and the previous period's own band 0 and 1), each segment padded to a
+// multiple of the vector width with zero masks. Then, indicator by indicator, each segment is
+// summed with a branch-free masked add over its contiguous rows (after Cube::align_to the previous
+// period's row i is the partner of row i), and its sums reach the grids once per segment. Rows that
+// can't take the vector path (a partner elsewhere; a previous-period row in other cells than the
+// current row beside it; a segment whose padded reads would pass the end of a column) are summed
+// one by one.
+constexpr std::uint32_t kWidth = 4;     // rows per vector step
+constexpr std::uint32_t kAhead = 512;   // rows prefetched ahead (4 KB)
+constexpr std::uint32_t kBlock = 2048;  // rows per block: its masks and columns stay in L1/L2
+constexpr std::uint32_t kNone = ~std::uint32_t{0};
+
+using v4d = double __attribute__((vector_size(32)));
+using v4l = long long __attribute__((vector_size(32)));
+
+struct Segment {
+  std::uint32_t row;  // first row
+  std::uint32_t pad;  // offset in the block's mask arrays (a multiple of kWidth)
+  std::uint32_t len;  // rows
+  std::uint32_t base1, base2;  // offset of the cell's band 0 in the partial's grids (cell-major)
+  // The same cells in the previous period's partial, when some of its rows are summed here (the
+  // previous period's own cells, fused into the pass); else kNone.
+  std::uint32_t prev1 = kNone, prev2 = kNone;
+};
+struct OwnRow {  // a row summed one by one into its own cells
+  std::uint32_t row, base1, base2;
+  std::uint8_t band;
+};
+struct PairRow {  // a comparable row summed one by one
+  std::uint32_t row, partner, base1, base2;
+  std::uint8_t band;
+};
+
+struct Block {
+  std::vector<Segment> segs;
+  // Lane masks per padded row: band 0/1, pair band 0/1, previous period's band 0/1.
+  std::vector<long long> m0, m1, p0, p1, q0, q1;
+  std::vector<OwnRow> own, prev_own;
+  std::vector<PairRow> pair;
+  std::uint32_t padded = 0;
+  // Room for `rows` rows (each segment padded to kWidth at worst), the masks all zero.
+  void reset(std::uint32_t rows) {
+    const std::size_t cap = static_cast<std::size_t>(rows) * kWidth;
+    segs.clear(), own.clear(), prev_own.clear(), pair.clear();
+    for (auto* m : {&m0, &m1, &p0, &p1, &q0, &q1}) {
+      if (m->size() < cap) m->resize(cap, 0);
+      std::fill(m->begin(), m->begin() + padded, 0);
+    }
+    padded = 0;
+  }
+};
+
+// Vector helpers take references and return scalars, so no vector crosses a call between the two
+// instruction-set builds of the kernel (and no ABI warning arises).
+[[gnu::always_inline]] inline void load(v4d& out, const double* p) { std::memcpy(&out, p, 32); }
+[[gnu::always_inline]] inline void load(v4l& out, const long long* p) {
+  std::memcpy(&out, p, 32);
+}
+[[gnu::always_inline]] inline double hsum(const v4d& a) { return (a[0] + a[1]) + (a[2] + a[3]); }
+[[gnu::always_inline]] inline std::uint32_t hcount(const v4l& a) {
+  return static_cast<std::uint32_t>(a[0] + a[1] + a[2] + a[3]);
+}
+
+// All indicators over one block. A missing value (NaN) fails v == v and is masked to +0.0; counts
+// subtract the all-ones mask (-1) per value. kCmp: comparable cells with `prev`; kPrev: also
+// `prev`'s own cells into `pp`.
+template <bool kCmp, bool kPrev>
+[[gnu::always_inline]] inline void sum_block(const Cube& cur, const Cube* prev, const Block& b,
+                                             Partial& p, Partial* pp) {
   const int K = cur.indicators();
-  const std::uint32_t n = end - begin;
-  const bool cmp = prev != nullptr && prev->units() > 0;
-  std::vector<std::uint32_t> base1(n), base2(n), pr(cmp ? n : 0);
-  std::vector<std::uint8_t> band(n), pband(cmp ? n : 0);
-  std::vector<std::uint32_t> runs;  // first row (relative) of each run sharing both cells and band
-  // After Cube::align_to the previous period's rows follow the current order, so a cursor finds
-  // most partners; a hash lookup serves the rest (and the cursor's start in this range).
-  std::uint32_t cursor = 0;
-  bool cursor_known = false;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uint32_t r = begin + i;
-    const State s = cur.row_state(r);
-    band[i] = static_cast<std::uint8_t>(band_of(s));
-    base1[i] = cur.row_cds(r) * kBands;
-    base2[i] = cur.row_ts(r) * kBands;
-    if (i == 0 || base1[i] != base1[i - 1] || base2[i] != base2[i - 1] || band[i] != band[i - 1])
-      runs.push_back(i);
-    p.st1[cur.row_cds(r) * kStateCount + static_cast<int>(s)]++;
-    p.st2[cur.row_ts(r) * kStateCount + static_cast<int>(s)]++;
-    if (!cmp) continue;
-    std::optional<std::uint32_t> q;
-    if (cursor_known && cursor < prev->units() && prev->row_id(cursor) == cur.row_id(r)) {
-      q = cursor;
-    } else {
-      q = prev->find(cur.row_id(r));
-      if (q) cursor_known = true;
+  for (int k = 0; k < K; ++k) {
+    const double* x = cur.column(k).data();
+    const double* y = kCmp ? prev->column(k).data() : nullptr;
+    double* s1 = p.s1.data() + k;
+    double* s2 = p.s2.data() + k;
+    std::uint32_t* n1 = p.n1c.data() + k;
+    std::uint32_t* n2 = p.n2c.data() + k;
+    double *cs1 = nullptr, *cp1 = nullptr, *cs2 = nullptr, *cp2 = nullptr;
+    std::uint32_t *cn1 = nullptr, *cn2 = nullptr;
+    double *ps1 = nullptr, *ps2 = nullptr;
+    std::uint32_t *pn1 = nullptr, *pn2 = nullptr;
+    if constexpr (kCmp) {
+      cs1 = p.cs1.data() + k, cp1 = p.cp1.data() + k, cn1 = p.cn1.data() + k;
+      cs2 = p.cs2.data() + k, cp2 = p.cp2.data() + k, cn2 = p.cn2.data() + k;
     }
-    if (q) cursor = *q + 1;
-    pband[i] = static_cast<std::uint8_t>(q ? pair_band(band[i], band_of(prev->row_state(*q))) : 2);
-    // Pair band 2 is never read, so a unit without a partner may point anywhere valid: the row
-    // after its predecessor's partner keeps the run a plain slice of the previous period.
-    pr[i] = q ? *q
-              : std::min<std::uint32_t>(i == 0 ? 0 : pr[i - 1] + 1,
-                                        static_cast<std::uint32_t>(prev->units() - 1));
-  }
-  // A run whose partners are consecutive rows of the previous period (the usual case after
-  // align_to) reads them as a plain slice, which lets the compiler vectorise the loop.
-  std::vector<std::uint8_t> contiguous(cmp ? runs.size() : 0, 0);
-  for (std::size_t j = 0; cmp && j < runs.size(); ++j) {
-    const std::uint32_t rs = runs[j], re = j + 1 < runs.size() ? runs[j + 1] : n;
-    bool ok = true;
-    for (std::uint32_t i = rs + 1; i < re && ok; ++i) ok = pr[i] == pr[i - 1] + 1;
-    contiguous[j] = ok;
-  }
-  if (runs.size() * 4 > n) {  // unclustered rows: scatter row by row
-    for (int k = 0; k < K; ++k) {
-      const double* x = cur.column(k).data() + begin;
-      double* s1 = p.s1.data() + k * p.n1;
-      double* s2 = p.s2.data() + k * p.n2;
-      std::uint32_t* n1 = p.n1c.data() + k * p.n1;
-      std::uint32_t* n2 = p.n2c.data() + k * p.n2;
-      if (!cmp) {
-        for (std::uint32_t i = 0; i < n; ++i) {
-          const double v = x[i];
-          const bool ok = v == v;
-          const double vv = ok ? v : 0.0;
-          const std::uint32_t a = base1[i] + band[i], b = base2[i] + band[i];
-          s1[a] += vv;
-          n1[a] += ok;
-          s2[b] += vv;
-          n2[b] += ok;
-        }
-        continue;
-      }
-      const double* y = prev->column(k).data();
-      double* cs1 = p.cs1.data() + k * p.n1;
-      double* cp1 = p.cp1.data() + k * p.n1;
-      std::uint32_t* cn1 = p.cn1.data() + k * p.n1;
-      double* cs2 = p.cs2.data() + k * p.n2;
-      double* cp2 = p.cp2.data() + k * p.n2;
-      std::uint32_t* cn2 = p.cn2.data() + k * p.n2;
-      for (std::uint32_t i = 0; i < n; ++i) {
-        const double v = x[i];
-        const bool ok = v == v;
-        const double vv = ok ? v : 0.0;
-        const std::uint32_t a = base1[i] + band[i], b = base2[i] + band[i];
-        s1[a] += vv;
-        n1[a] += ok;
-        s2[b] += vv;
-        n2[b] += ok;
-        const double w = y[pr[i]];
-        const bool both = ok && w == w;
-        const double bv = both ? v : 0.0;
-        const double bw = both ? w : 0.0;
-        const std::uint32_t pa = base1[i] + pband[i], pb = base2[i] + pband[i];
-        cs1[pa] += bv;
-        cp1[pa] += bw;
-        cn1[pa] += both;
-        cs2[pb] += bv;
-        cp2[pb] += bw;
-        cn2[pb] += both;
-      }
+    if constexpr (kPrev) {
+      ps1 = pp->s1.data() + k, ps2 = pp->s2.data() + k;
+      pn1 = pp->n1c.data() + k, pn2 = pp->n2c.data() + k;
     }
-    return;
-  }
-  // Clustered rows (Cube::cluster): a run shares its cells, so the sums build up in registers and
-  // reach the cells once per run. Band 2 (and pair band 2) is read by no figure and not summed
-  // here.
-  runs.push_back(n);
-  // Groups of runs of about 4096 rows: their cell numbers stay in L1 while every indicator passes
-  // over them, and clustered rows touch neighbouring cells, so the cells' slices stay warm too.
-  for (std::size_t jb = 0; jb + 1 < runs.size();) {
-    std::size_t jend = jb + 1;
-    while (jend + 1 < runs.size() && runs[jend] - runs[jb] < 4096) ++jend;
-    for (int k = 0; k < K; ++k) {
-      const double* x = cur.column(k).data() + begin;
-      const double* y = cmp ? prev->column(k).data() : nullptr;
-      double* s1 = p.s1.data() + k * p.n1;
-      double* s2 = p.s2.data() + k * p.n2;
-      std::uint32_t* n1 = p.n1c.data() + k * p.n1;
-      std::uint32_t* n2 = p.n2c.data() + k * p.n2;
-      // Instantiations: without a previous period; with one, partners gathered or a plain slice.
-      auto pass = [&](auto with_previous) {
-        constexpr int kCmp = decltype(with_previous)::value;  // 0 none, 1 gather, 2 slice
-        for (std::size_t j = jb; j < jend; ++j) {
-          const std::uint32_t rs = runs[j], re = runs[j + 1];
-          if constexpr (kCmp == 2) {
-            if (!contiguous[j]) continue;
-          } else if constexpr (kCmp == 1) {
-            if (contiguous[j]) continue;
+    for (const Segment& g : b.segs) {
+      v4d a0{}, a1{}, c0{}, d0{}, c1{}, d1{}, e0{}, e1{};
+      v4l k0{}, k1{}, u0{}, u1{}, j0{}, j1{};
+      const double* xs = x + g.row;
+      const long long* m0 = b.m0.data() + g.pad;
+      const long long* m1 = b.m1.data() + g.pad;
+      for (std::uint32_t i = 0; i < g.len; i += kWidth) {
+        // Ahead of the hardware prefetcher, which stops at each 4 KB page and does not see far
+        // enough past the per-segment work.
+        __builtin_prefetch(xs + i + kAhead);
+        v4d v;
+        v4l t0, t1;
+        load(v, xs + i), load(t0, m0 + i), load(t1, m1 + i);
+        const v4l bits = (v4l)v;  // the same bits (a GNU vector cast)
+        const v4l ok = v == v;
+        t0 &= ok, t1 &= ok;
+        a0 += (v4d)(bits & t0);
+        a1 += (v4d)(bits & t1);
+        k0 -= t0, k1 -= t1;
+        if constexpr (kCmp) {
+          __builtin_prefetch(y + g.row + i + kAhead);
+          v4d w;
+          v4l r0, r1;
+          load(w, y + g.row + i), load(r0, b.p0.data() + g.pad + i),
+              load(r1, b.p1.data() + g.pad + i);
+          const v4l wbits = (v4l)w;
+          const v4l wok = w == w;
+          const v4l both = ok & wok;
+          r0 &= both, r1 &= both;
+          c0 += (v4d)(bits & r0);
+          d0 += (v4d)(wbits & r0);
+          c1 += (v4d)(bits & r1);
+          d1 += (v4d)(wbits & r1);
+          u0 -= r0, u1 -= r1;
+          if constexpr (kPrev) {
+            v4l h0, h1;
+            load(h0, b.q0.data() + g.pad + i), load(h1, b.q1.data() + g.pad + i);
+            h0 &= wok, h1 &= wok;
+            e0 += (v4d)(wbits & h0);
+            e1 += (v4d)(wbits & h1);
+            j0 -= h0, j1 -= h1;
           }
-          const double* ys = kCmp == 2 ? y + pr[rs] - rs : nullptr;
-          // Branch-free, two rows per step with SSE2: a missing value or a row outside the pair
-          // band is masked to +0.0 (NaN * 0 would still be NaN, and branches on 5 % missing values
-          // and mixed states mispredict; g++ does not vectorise this on its own). A run has one
-          // state band, so only the pair band needs a mask. Counts are summed as doubles.
-          const int bd = band[rs];
-          if (bd == 2)
-            continue;  // rows not submitted: in the state counts only, and never comparable
-          const __m128d one = _mm_set1_pd(1.0);
-          __m128d a = _mm_setzero_pd(), m = a, c0 = a, c1 = a, q0 = a, q1 = a, u0 = a, u1 = a;
-          // Lane masks for pair bands 0 and 1 of two rows, looked up by (band of row i) + 3 x
-          // (band of row i + 1): one load instead of two compares and a shuffle.
-          alignas(16) static constexpr std::uint64_t kAll = ~std::uint64_t{0};
-          alignas(16) static constexpr std::uint64_t kBand0[9][2] = {
-              {kAll, kAll}, {0, kAll}, {0, kAll}, {kAll, 0}, {0, 0},
-              {0, 0},       {kAll, 0}, {0, 0},    {0, 0}};
-          alignas(16) static constexpr std::uint64_t kBand1[9][2] = {
-              {0, 0},    {kAll, 0}, {0, 0},    {0, kAll}, {kAll, kAll},
-              {0, kAll}, {0, 0},    {kAll, 0}, {0, 0}};
-          for (std::uint32_t i = rs; i < re; i += 2) {
-            const bool two = i + 1 < re;
-            const __m128d v = two ? _mm_loadu_pd(x + i) : _mm_load_sd(x + i);
-            const __m128d ok = _mm_cmpord_pd(v, v);
-            // A single loaded lane's empty upper half is 0.0, which is ordered: it adds 0 to the
-            // sum but 1 to the count, so the count takes the lane mask too.
-            const __m128d lanes = two ? _mm_castsi128_pd(_mm_set1_epi32(-1))
-                                      : _mm_castsi128_pd(_mm_set_epi64x(0, -1));
-            a = _mm_add_pd(a, _mm_and_pd(v, ok));
-            m = _mm_add_pd(m, _mm_and_pd(_mm_and_pd(ok, lanes), one));
-            if constexpr (kCmp != 0) {
-              __m128d w;
-              if constexpr (kCmp == 2)
-                w = two ? _mm_loadu_pd(ys + i) : _mm_load_sd(ys + i);
-              else
-                w = _mm_set_pd(two ? y[pr[i + 1]] : 0.0, y[pr[i]]);
-              const __m128d both = _mm_and_pd(ok, _mm_cmpord_pd(w, w));
-              const int pair = pband[i] + 3 * (two ? pband[i + 1] : 2);
-              const __m128d p0 =
-                  _mm_and_pd(both, _mm_load_pd(reinterpret_cast<const double*>(kBand0[pair])));
-              const __m128d p1 =
-                  _mm_and_pd(both, _mm_load_pd(reinterpret_cast<const double*>(kBand1[pair])));
-              c0 = _mm_add_pd(c0, _mm_and_pd(v, p0));
-              q0 = _mm_add_pd(q0, _mm_and_pd(w, p0));
-              u0 = _mm_add_pd(u0, _mm_and_pd(p0, one));
-              c1 = _mm_add_pd(c1, _mm_and_pd(v, p1));
-              q1 = _mm_add_pd(q1, _mm_and_pd(w, p1));
-              u1 = _mm_add_pd(u1, _mm_and_pd(p1, one));
-            }
-          }
-          auto hsum = [](__m128d a) {
-            return _mm_cvtsd_f64(a) + _mm_cvtsd_f64(_mm_unpackhi_pd(a, a));
-          };
-          auto hcount = [&](__m128d a) { return static_cast<std::uint32_t>(hsum(a)); };
-          const std::uint32_t b1 = base1[rs], b2 = base2[rs];
-          const double sa = hsum(a);
-          const std::uint32_t na = hcount(m);
-          s1[b1 + bd] += sa, n1[b1 + bd] += na;
-          s2[b2 + bd] += sa, n2[b2 + bd] += na;
-          if constexpr (kCmp == 0) continue;
-          double* cs1 = p.cs1.data() + k * p.n1 + b1;
-          double* cp1 = p.cp1.data() + k * p.n1 + b1;
-          std::uint32_t* cn1 = p.cn1.data() + k * p.n1 + b1;
-          double* cs2 = p.cs2.data() + k * p.n2 + b2;
-          double* cp2 = p.cp2.data() + k * p.n2 + b2;
-          std::uint32_t* cn2 = p.cn2.data() + k * p.n2 + b2;
-          const std::uint32_t v0 = hcount(u0), v1 = hcount(u1);
-          const double sc0 = hsum(c0), sc1 = hsum(c1), sq0 = hsum(q0), sq1 = hsum(q1);
-          cs1[0] += sc0, cs1[1] += sc1, cp1[0] += sq0, cp1[1] += sq1, cn1[0] += v0, cn1[1] += v1;
-          cs2[0] += sc0, cs2[1] += sc1, cp2[0] += sq0, cp2[1] += sq1, cn2[0] += v0, cn2[1] += v1;
         }
-      };
-      if (cmp) {
-        pass(std::integral_constant<int, 1>{});
-        pass(std::integral_constant<int, 2>{});
-      } else {
-        pass(std::integral_constant<int, 0>{});
+      }
+      const double sa0 = hsum(a0), sa1 = hsum(a1);
+      const std::uint32_t na0 = hcount(k0), na1 = hcount(k1);
+      s1[g.base1] += sa0, s1[g.base1 + K] += sa1, n1[g.base1] += na0, n1[g.base1 + K] += na1;
+      s2[g.base2] += sa0, s2[g.base2 + K] += sa1, n2[g.base2] += na0, n2[g.base2 + K] += na1;
+      if constexpr (kCmp) {
+        const double sc0 = hsum(c0), sc1 = hsum(c1), sd0 = hsum(d0), sd1 = hsum(d1);
+        const std::uint32_t nu0 = hcount(u0), nu1 = hcount(u1);
+        cs1[g.base1] += sc0, cs1[g.base1 + K] += sc1, cp1[g.base1] += sd0, cp1[g.base1 + K] += sd1;
+        cn1[g.base1] += nu0, cn1[g.base1 + K] += nu1;
+        cs2[g.base2] += sc0, cs2[g.base2 + K] += sc1, cp2[g.base2] += sd0, cp2[g.base2 + K] += sd1;
+        cn2[g.base2] += nu0, cn2[g.base2 + K] += nu1;
+      }
+      if constexpr (kPrev) {
+        if (g.prev1 != kNone) {
+          const double se0 = hsum(e0), se1 = hsum(e1);
+          const std::uint32_t nj0 = hcount(j0), nj1 = hcount(j1);
+          ps1[g.prev1] += se0, ps1[g.prev1 + K] += se1, pn1[g.prev1] += nj0, pn1[g.prev1 + K] += nj1;
+          ps2[g.prev2] += se0, ps2[g.prev2 + K] += se1, pn2[g.prev2] += nj0, pn2[g.prev2 + K] += nj1;
+        }
       }
     }
-    jb = jend;
+    for (const OwnRow& o : b.own) {
+      const double v = x[o.row];
+      if (v != v) continue;
+      s1[o.base1 + o.band * K] += v, n1[o.base1 + o.band * K] += 1;
+      s2[o.base2 + o.band * K] += v, n2[o.base2 + o.band * K] += 1;
+    }
+    if constexpr (kCmp) {
+      for (const PairRow& o : b.pair) {
+        const double v = x[o.row], w = y[o.partner];
+        if (v != v || w != w) continue;
+        cs1[o.base1 + o.band * K] += v, cp1[o.base1 + o.band * K] += w;
+        cn1[o.base1 + o.band * K] += 1;
+        cs2[o.base2 + o.band * K] += v, cp2[o.base2 + o.band * K] += w;
+        cn2[o.base2 + o.band * K] += 1;
+      }
+    }
+    if constexpr (kPrev) {
+      for (const OwnRow& o : b.prev_own) {
+        const double w = y[o.row];
+        if (w != w) continue;
+        ps1[o.base1 + o.band * K] += w, pn1[o.base1 + o.band * K] += 1;
+        ps2[o.base2 + o.band * K] += w, pn2[o.base2 + o.band * K] += 1;
+      }
+    }
   }
 }
 
-// Each thread scans its own rows into its own Partial; then combine; then finalise (transpose).
-Partial run(const Cube& cur, const Cube* prev, int threads) {
+// Two builds of the kernel: AVX2 where the CPU has it (checked at run time), baseline x86-64
+// (SSE2, each vector op split in two) otherwise.
+template <bool kCmp, bool kPrev>
+[[gnu::target("avx2")]] void sum_block_avx2(const Cube& cur, const Cube* prev, const Block& b,
+                                            Partial& p, Partial* pp) {
+  sum_block<kCmp, kPrev>(cur, prev, b, p, pp);
+}
+template <bool kCmp, bool kPrev>
+void sum_block_base(const Cube& cur, const Cube* prev, const Block& b, Partial& p, Partial* pp) {
+  sum_block<kCmp, kPrev>(cur, prev, b, p, pp);
+}
+
+bool have_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+void sum(const Cube& cur, const Cube* prev, const Block& b, Partial& p, Partial* pp) {
+  const bool avx2 = have_avx2();
+  if (pp)
+    (avx2 ? sum_block_avx2<true, true> : sum_block_base<true, true>)(cur, prev, b, p, pp);
+  else if (prev)
+    (avx2 ? sum_block_avx2<true, false> : sum_block_base<true, false>)(cur, prev, b, p, pp);
+  else
+    (avx2 ? sum_block_avx2<false, false> : sum_block_base<false, false>)(cur, prev, b, p, pp);
+}
+
+// Cell numbers of the current period's dictionaries in the previous period's (kNone if absent).
+struct CellMap {
+  std::vector<std::uint32_t> county, township;
+  CellMap(const Dictionaries& from, const Dictionaries& to) {
+    for (std::size_t c = 0; c < from.counties(); ++c)
+      county.push_back(to.find_county(from.county_code(static_cast<std::uint32_t>(c))).value_or(kNone));
+    for (std::size_t t = 0; t < from.townships(); ++t)
+      township.push_back(
+          to.find_township(from.township_code(static_cast<std::uint32_t>(t))).value_or(kNone));
+  }
+  std::uint32_t cds(std::uint32_t cell) const {
+    const std::uint32_t per = kDivisions * kSizes, c = county[cell / per];
+    return c == kNone ? kNone : c * per + cell % per;
+  }
+  std::uint32_t ts(std::uint32_t cell) const {
+    const std::uint32_t t = township[cell / kSizes];
+    return t == kNone ? kNone : t * kSizes + cell % kSizes;
+  }
+};
+
+// Rows [begin, end) of `cur` into `p`: its own cells, and with `prev` the comparable cells. With
+// `pp` (and `map`), also `prev`'s own cells for its rows [begin, end) and [prev_begin, prev_end),
+// the latter being rows past the end of `cur`.
+void scan(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t end, Partial& p,
+          Partial* pp = nullptr, const CellMap* map = nullptr, std::uint32_t prev_begin = 0,
+          std::uint32_t prev_end = 0) {
+  const bool cmp = prev != nullptr && prev->units() > 0;
+  if (!cmp) pp = nullptr;
+  const std::uint32_t n_cur = static_cast<std::uint32_t>(cur.units());
+  const std::uint32_t n_prev = cmp ? static_cast<std::uint32_t>(prev->units()) : 0;
+  // A vector step reads kWidth rows from the segment's first row on: those reads must stay inside
+  // the columns (of both periods when comparable).
+  const std::uint32_t limit = cmp ? std::min(n_cur, n_prev) : n_cur;
+  const std::uint32_t K = static_cast<std::uint32_t>(cur.indicators());
+  const std::uint32_t lo1 = static_cast<std::uint32_t>(p.lo1);
+  const std::uint32_t plo1 = pp ? static_cast<std::uint32_t>(pp->lo1) : 0;
+  Block b;
+  // A previous-period row summed one by one into its own cells (and its state counted).
+  auto prev_row = [&](std::uint32_t i) {
+    const State s = prev->row_state(i);
+    const std::uint32_t c1 = prev->row_cds(i), c2 = prev->row_ts(i);
+    pp->st1[(c1 - plo1) * kStateCount + static_cast<int>(s)]++;
+    pp->st2[c2 * kStateCount + static_cast<int>(s)]++;
+    const int band = band_of(s);
+    if (band < 2)
+      b.prev_own.push_back(
+          {i, (c1 - plo1) * kBands * K, c2 * kBands * K, static_cast<std::uint8_t>(band)});
+  };
+  std::uint32_t cursor = 0;  // where the next partner is looked for first
+  for (std::uint32_t bb = begin; bb < end; bb += kBlock) {
+    const std::uint32_t be = std::min(end, bb + kBlock);
+    b.reset(be - bb);
+    for (std::uint32_t r = bb; r < be;) {
+      // One segment: rows r .. e - 1 share both cells.
+      const std::uint32_t c1 = cur.row_cds(r), c2 = cur.row_ts(r);
+      std::uint32_t e = r + 1;
+      while (e < be && cur.row_cds(e) == c1 && cur.row_ts(e) == c2) ++e;
+      const std::uint32_t len = e - r;
+      const std::uint32_t padded_len = (len + kWidth - 1) / kWidth * kWidth;
+      const bool vec = std::uint64_t{r} + padded_len <= limit;
+      Segment g{r, b.padded, len, (c1 - lo1) * kBands * K, c2 * kBands * K};
+      // The previous period's cells equal to this segment's, if any.
+      const std::uint32_t pc1 = pp ? map->cds(c1) : kNone, pc2 = pp ? map->ts(c2) : kNone;
+      for (std::uint32_t i = r; i < e; ++i) {
+        const State s = cur.row_state(i);
+        const int band = band_of(s);
+        p.st1[(c1 - lo1) * kStateCount + static_cast<int>(s)]++;
+        p.st2[c2 * kStateCount + static_cast<int>(s)]++;
+        const std::uint32_t at = g.pad + (i - r);
+        if (band < 2) {
+          if (vec)
+            (band == 0 ? b.m0 : b.m1)[at] = -1;
+          else
+            b.own.push_back({i, g.base1, g.base2, static_cast<std::uint8_t>(band)});
+        }
+        if (pp && i < n_prev) {
+          if (vec && pc1 != kNone && pc2 != kNone && prev->row_cds(i) == pc1 &&
+              prev->row_ts(i) == pc2) {
+            const State ps = prev->row_state(i);
+            pp->st1[(pc1 - plo1) * kStateCount + static_cast<int>(ps)]++;
+            pp->st2[pc2 * kStateCount + static_cast<int>(ps)]++;
+            const int pband = band_of(ps);
+            if (pband < 2) (pband == 0 ? b.q0 : b.q1)[at] = -1;
+            g.prev1 = (pc1 - plo1) * kBands * K, g.prev2 = pc2 * kBands * K;
+          } else {
+            prev_row(i);
+          }
+        }
+        if (!cmp || band == 2) continue;
+        // The partner: the same row after align_to, else the row after the last partner found,
+        // else the id index.
+        std::optional<std::uint32_t> q;
+        const UnitId id = cur.row_id(i);
+        if (i < n_prev && prev->row_id(i) == id)
+          q = i;
+        else if (cursor < n_prev && prev->row_id(cursor) == id)
+          q = cursor;
+        else
+          q = prev->find(id);
+        if (!q) continue;
+        cursor = *q + 1;
+        const int pb = pair_band(band, band_of(prev->row_state(*q)));
+        if (pb == 2) continue;
+        if (vec && *q == i)
+          (pb == 0 ? b.p0 : b.p1)[at] = -1;
+        else
+          b.pair.push_back({i, *q, g.base1, g.base2, static_cast<std::uint8_t>(pb)});
+      }
+      if (vec) {
+        b.segs.push_back(g);
+        b.padded += padded_len;
+      }
+      r = e;
+    }
+    sum(cur, cmp ? prev : nullptr, b, p, pp);
+  }
+  // The previous period's rows past the end of the current one.
+  for (std::uint32_t bb = prev_begin; pp && bb < prev_end; bb += kBlock) {
+    b.reset(0);
+    for (std::uint32_t i = bb; i < std::min(prev_end, bb + kBlock); ++i) prev_row(i);
+    sum(cur, prev, b, p, pp);
+  }
+}
+
+// The cds cells [lo, hi) that rows [b, e) of `c` fall in.
+std::pair<std::size_t, std::size_t> cds_range(const Cube& c, std::uint32_t b, std::uint32_t e) {
+  std::size_t lo = ~std::size_t{0}, hi = 0;
+  for (std::uint32_t r = b; r < e; ++r) {
+    lo = std::min<std::size_t>(lo, c.row_cds(r));
+    hi = std::max<std::size_t>(hi, c.row_cds(r) + 1);
+  }
+  return lo >= hi ? std::pair<std::size_t, std::size_t>{0, 0} : std::pair{lo, hi};
+}
+
+// Each thread scans its own rows into its own Partial (STYLE.md: no shared writes); then combine.
+// With `fused`, `prev`'s own cells come out of the same pass into `*fused`.
+Partial run(const Cube& cur, const Cube* prev, int threads, Partial* fused = nullptr) {
   const std::size_t cells1 = cur.dictionaries().counties() * kDivisions * kSizes;
   const std::size_t cells2 = cur.dictionaries().townships() * kSizes;
   const int K = cur.indicators();
   threads = std::max(1, threads);
+  if (prev == nullptr || prev->units() == 0) fused = nullptr;
+  std::optional<CellMap> map;
+  std::size_t prev_cells1 = 0, prev_cells2 = 0;
+  if (fused) {
+    map.emplace(cur.dictionaries(), prev->dictionaries());
+    prev_cells1 = prev->dictionaries().counties() * kDivisions * kSizes;
+    prev_cells2 = prev->dictionaries().townships() * kSizes;
+  }
   std::vector<Partial> parts(static_cast<std::size_t>(threads));
+  std::vector<Partial> prev_parts(fused ? static_cast<std::size_t>(threads) : 0);
   const std::uint32_t n = static_cast<std::uint32_t>(cur.units());
+  const std::uint32_t n_prev = prev ? static_cast<std::uint32_t>(prev->units()) : 0;
   auto work = [&](int t) {
-    parts[t].init(cells1, cells2, K, prev != nullptr);
     const std::uint32_t b = static_cast<std::uint32_t>(std::uint64_t{n} * t / threads);
     const std::uint32_t e = static_cast<std::uint32_t>(std::uint64_t{n} * (t + 1) / threads);
-    scan(cur, prev, b, e, parts[t]);
+    // Thread 0's partial becomes the result, so it covers every cell; the others only theirs.
+    auto [lo, hi] = t == 0 ? std::pair<std::size_t, std::size_t>{0, cells1} : cds_range(cur, b, e);
+    parts[t].init(lo, hi - lo, cells2, K, prev != nullptr);
+    if (!fused) return scan(cur, prev, b, e, parts[t]);
+    // The previous period's rows [b, e), and for the last thread those past the current's end.
+    const std::uint32_t pb = t + 1 == threads ? n : 0;
+    const std::uint32_t pe = t + 1 == threads ? n_prev : 0;
+    std::size_t plo = 0, phi = prev_cells1;
+    if (t > 0) {
+      auto [l1, h1] = cds_range(*prev, std::min(b, n_prev), std::min(e, n_prev));
+      auto [l2, h2] = cds_range(*prev, pb, pe);
+      plo = h1 > l1 ? l1 : l2, phi = h1 > l1 ? h1 : h2;
+      if (h1 > l1 && h2 > l2) plo = std::min(l1, l2), phi = std::max(h1, h2);
+    }
+    prev_parts[t].init(plo, phi - plo, prev_cells2, K, false);
+    scan(cur, prev, b, e, parts[t], &prev_parts[t], &*map, pb, pe);
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
   work(0);
   for (auto& th : pool) th.join();
-  for (int t = 1; t < threads; ++t) parts[0].add(parts[t]);
+  for (int t = 1; t < threads; ++t) parts[0].add(parts[t], K);
+  if (fused) {
+    for (int t = 1; t < threads; ++t) prev_parts[0].add(prev_parts[t], K);
+    *fused = std::move(prev_parts[0]);
+  }
   return std::move(parts[0]);
 }
 
-// k-major partial -> cell-major grid.
-void transpose(const std::vector<double>& s, const std::vector<double>* s2,
-               const std::vector<std::uint32_t>& n, std::size_t cells_bands, Grid& g) {
-  const std::size_t K = static_cast<std::size_t>(g.k);
-  for (std::size_t k = 0; k < K; ++k)
-    for (std::size_t cb = 0; cb < cells_bands; ++cb) {
-      g.sum[cb * K + k] = s[k * cells_bands + cb];
-      g.count[cb * K + k] = n[k * cells_bands + cb];
-      if (s2) g.second[cb * K + k] = (*s2)[k * cells_bands + cb];
-    }
-}
-
-Cells cells_from(const Partial& p, const Cube& cube) {
+Cells cells_from(Partial& p, const Cube& cube) {
   Cells c;
   c.init(cube.indicators());
+  c.cds.sum = std::move(p.s1), c.cds.count = std::move(p.n1c);
+  c.ts.sum = std::move(p.s2), c.ts.count = std::move(p.n2c);
+  c.cds_states = std::move(p.st1);
+  c.ts_states = std::move(p.st2);
   c.fit(cube.dictionaries());
-  transpose(p.s1, nullptr, p.n1c, p.n1, c.cds);
-  transpose(p.s2, nullptr, p.n2c, p.n2, c.ts);
-  c.cds_states = p.st1;
-  c.ts_states = p.st2;
   return c;
 }
 
-ComparableCells comparable_from(const Partial& p, const Cube& cube) {
+ComparableCells comparable_from(Partial& p, const Cube& cube) {
   ComparableCells c;
   c.init(cube.indicators());
+  c.cds.sum = std::move(p.cs1), c.cds.second = std::move(p.cp1), c.cds.count = std::move(p.cn1);
+  c.ts.sum = std::move(p.cs2), c.ts.second = std::move(p.cp2), c.ts.count = std::move(p.cn2);
   c.fit(cube.dictionaries());
-  transpose(p.cs1, &p.cp1, p.cn1, p.n1, c.cds);
-  transpose(p.cs2, &p.cp2, p.cn2, p.n2, c.ts);
   return c;
 }
 
 }  // namespace
 
 Cells recompute_cells(const Cube& cube, int threads) {
-  return cells_from(run(cube, nullptr, threads), cube);
+  Partial p = run(cube, nullptr, threads);
+  return cells_from(p, cube);
 }
 
 ComparableCells recompute_comparable(const Cube& current, const Cube& previous, int threads) {
-  return comparable_from(run(current, &previous, threads), current);
+  Partial p = run(current, &previous, threads);
+  return comparable_from(p, current);
 }
 
 PairCells recompute_pair(const Cube& current, const Cube& previous, int threads) {
-  // The current rows are read once for both their own cells and the comparable cells.
-  Partial p = run(current, &previous, threads);
+  // One pass over both periods' rows: the current period's cells, the comparable cells and the
+  // previous period's own cells.
+  Partial q;
+  Partial p = run(current, &previous, threads, &q);
   PairCells out;
   out.current = cells_from(p, current);
   out.comparable = comparable_from(p, current);
-  out.previous = recompute_cells(previous, threads);
+  out.previous = previous.units() > 0 && current.units() > 0 ? cells_from(q, previous)
+                                                              : recompute_cells(previous, threads);
   return out;
 }
 

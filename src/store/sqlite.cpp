@@ -54,10 +54,25 @@ Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
 }
 
 SqliteConn::~SqliteConn() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
   if (db_) sqlite3_close_v2(db_);
 }
 
 Result<Stmt> SqliteConn::prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end() && !*it->second.in_use) {
+    *it->second.in_use = true;
+    return Stmt(db_, it->second.stmt, it->second.in_use.get());
+  }
+  if (it == cache_.end() && cache_.size() < 512) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(db_, sql);
+    auto& c = cache_[std::string(sql)];
+    c.stmt = s;
+    *c.in_use = true;
+    return Stmt(db_, s, c.in_use.get());
+  }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(db_, sql);

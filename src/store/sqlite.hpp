@@ -10,17 +10,31 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <memory>
+#include <unordered_map>
 
 namespace statgov::store {
 
 class Stmt {
  public:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  // in_use: the connection's cache flag of a cached statement (reset, not finalized, at the end).
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool* in_use = nullptr) : db_(db), s_(s), in_use_(in_use) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), in_use_(o.in_use_) {
+    o.s_ = nullptr;
+    o.in_use_ = nullptr;
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   Stmt& operator=(Stmt&&) = delete;
-  ~Stmt() { sqlite3_finalize(s_); }
+  ~Stmt() {
+    if (in_use_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+      *in_use_ = false;
+    } else {
+      sqlite3_finalize(s_);
+    }
+  }
 
   // Parameters are 1-based, as in SQLite.
   Stmt& bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
@@ -68,17 +82,20 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* s_;
+  bool* in_use_;
 };
 
 class SqliteConn {
  public:
   static Result<SqliteConn> open(const std::string& path, bool read_only);
-  SqliteConn(SqliteConn&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  SqliteConn(SqliteConn&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   SqliteConn(const SqliteConn&) = delete;
   SqliteConn& operator=(const SqliteConn&) = delete;
   SqliteConn& operator=(SqliteConn&&) = delete;
   ~SqliteConn();
 
+  // Statements are compiled once per connection and cached by their text; a statement still in
+  // use (e.g. an outer loop) is not shared: a second, uncached one is prepared instead.
   Result<Stmt> prepare(std::string_view sql);
   Status exec_script(const std::string& sql);
   std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
@@ -87,7 +104,12 @@ class SqliteConn {
 
  private:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
+  };
   sqlite3* db_;
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 Error sqlite_error(sqlite3* db, std::string_view what);
