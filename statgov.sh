@@ -4,7 +4,7 @@
 #
 #   ./statgov.sh demo    install what is missing, build, load the demo, serve on 127.0.0.1:8080
 #   ./statgov.sh test    install what is missing, build, run every test
-#   ./statgov.sh setup | build | serve | unit | asan | e2e   (the steps, one at a time)
+#   ./statgov.sh setup | build | serve | unit | asan | e2e | fuzz   (the steps, one at a time)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -12,7 +12,7 @@ ROOT=$(pwd)
 APT_PACKAGES=(g++ cmake make pkg-config libboost-dev libboost-system-dev libsqlite3-dev sqlite3
   libsodium-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libxlsxwriter-dev libzip-dev
   libpugixml-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libpqxx-dev zlib1g-dev
-  chromium curl ca-certificates)
+  clang libclang-rt-14-dev chromium curl ca-certificates)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
@@ -82,6 +82,11 @@ asan() {
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$(nproc)")
 }
 
+fuzz() {
+  log "fuzz smoke: replay the committed corpora, then fuzz each target briefly (ASan + UBSan)"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-15} tools/fuzz_smoke.sh
+}
+
 e2e() {
   log "browser test: demo database, real server, headless chromium"
   local dir port pid rc=0
@@ -106,6 +111,7 @@ test_all() {
   unit
   e2e
   asan
+  fuzz
   log "all tests passed"
 }
 
@@ -118,5 +124,6 @@ case "${1:-}" in
   unit) unit ;;
   asan) asan ;;
   e2e) e2e ;;
-  *) echo "usage: ./statgov.sh demo | test | setup | build | serve | unit | asan | e2e" >&2; exit 2 ;;
+  fuzz) fuzz ;;
+  *) echo "usage: ./statgov.sh demo | test | setup | build | serve | unit | asan | e2e | fuzz" >&2; exit 2 ;;
 esac

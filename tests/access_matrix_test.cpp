@@ -84,6 +84,11 @@ const std::vector<Entry>& matrix() {
       {"GET", "/api/v1/monitor/progress", Scoped::region,                  "DD   AD   AD   AD   AD   DD   DD   AD   DD"},
       {"GET", "/api/v1/monitor/missing", Scoped::region,                   "DD   AD   AD   AD   AD   DD   DD   AD   DD"},
       {"GET", "/api/v1/events", Scoped::no,                                "D    A    A    A    A    D    D    A    D"},
+      // Summary tables (issue #4): monitoring staff within their subtree, like progress.
+      {"GET", "/api/v1/summary", Scoped::no,                               "D    A    A    A    A    D    D    A    D"},
+      {"GET", "/api/v1/summary.xlsx", Scoped::no,                          "D    A    A    A    A    D    D    A    D"},
+      {"GET", "/api/v1/summary/units", Scoped::no,                         "D    A    A    A    A    D    D    A    D"},
+      {"GET", "/api/v1/summary/outliers", Scoped::no,                      "D    A    A    A    A    D    D    A    D"},
       // Review: the levels only (township review, county approve, city/admin accept).
       {"GET", "/api/v1/review/queue", Scoped::no,                          "D    A    A    A    D    D    D    A    D"},
       {"POST", "/api/v1/review/bulk", Scoped::no,                          "D    A    A    A    D    D    D    A    D"},
@@ -226,6 +231,10 @@ class AccessMatrix : public ::testing::Test {
     if (p == "/api/v1/monitor/progress") c.target += fp + "&by=region&region=" + region;
     if (p == "/api/v1/monitor/missing") c.target += fp + "&region=" + region;
     if ((p == "/api/v1/review/queue" || p == "/api/v1/reminders") && m == "GET") c.target += fp;
+    // The summaries read the last closed month (the demo's accepted history).
+    if (p == "/api/v1/summary" || p == "/api/v1/summary.xlsx") c.target += "?form=B204-1&period=2026M10&by=county";
+    if (p == "/api/v1/summary/units") c.target += "?form=B204-1&period=2026M10&by=county&key=" + own_.region.substr(0, 6) + "000000";
+    if (p == "/api/v1/summary/outliers") c.target += "?form=B204-1&period=2026M10&indicator=I01";
     json body;
     if (p == "/api/v1/auth/login") {
       body = {{"login", kLogin[who == kAnonymous ? kEnterprise : who]}, {"password", kDemoPassword}};

@@ -116,7 +116,9 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   api::register_routes(router_, *ctx_);
   http::ServerOptions opt;
   opt.port = 0;
-  opt.threads = 4;
+  opt.threads = 8;
+  // Every test client shares 127.0.0.1; the limiter has its own test in src/http.
+  opt.rate_per_second = 0;
   server_ = std::make_unique<http::Server>(router_, opt);
   if (auto err = server_->start()) throw std::runtime_error(*err);
   port_ = server_->port();

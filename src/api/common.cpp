@@ -1,5 +1,6 @@
 #include "api/common.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace statgov::api {
@@ -45,9 +46,35 @@ Result<services::Actor> authenticate(ApiContext& ctx, const http::Request& req) 
   return services::Actor{session.user, req.remote_ip};
 }
 
+namespace {
+// Deepest nesting of arrays and objects, strings skipped. The JSON library copies and prints
+// recursively, so a body nested thousands of levels deep would overflow the stack later.
+int json_depth(std::string_view s) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+}  // namespace
+
 Result<json> parse_json_body(const http::Request& req, std::size_t max_bytes) {
   if (req.body.size() > max_bytes) {
     return make_error(ErrorKind::too_large, "TOO_LARGE", "请求内容过大", "Request body too large");
+  }
+  if (json_depth(req.body) > 32) {
+    return make_error(ErrorKind::invalid, "BAD_JSON", "JSON 嵌套层数过多（最多32层）", "JSON nested too deeply (at most 32 levels)");
   }
   auto j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) {

@@ -1,5 +1,6 @@
 // Handlers for monitoring, review, reminders, notices, jobs and the live event stream (issue #3).
 #include "api/common.hpp"
+#include "security/policy.hpp"
 
 #include <fmt/format.h>
 
@@ -89,6 +90,10 @@ void monitor_routes(http::Router& r, ApiContext& ctx) {
     return ok_json(ctx.monitor.missing(a, *q));
   }));
   r.add("GET", "/api/v1/events", with_actor(ctx, [&ctx](http::Request&, const services::Actor& a) {
+    // Staff who may see submissions only: the stream names units, regions and states.
+    if (auto allowed = security::authorize(a.user, security::Action::view_submissions); !allowed.ok()) {
+      return error_response(allowed.error());
+    }
     http::Response resp;
     resp.stream = std::make_shared<ScopedChanges>(ctx.feed, domain::Scope::of(a.user));
     return resp;

@@ -628,8 +628,13 @@ constexpr std::uint32_t kAhead = 512;   // rows prefetched ahead (4 KB)
 constexpr std::uint32_t kBlock = 2048;  // rows per block: its masks and columns stay in L1/L2
 constexpr std::uint32_t kNone = ~std::uint32_t{0};
 
-using v4d = double __attribute__((vector_size(32)));
-using v4l = long long __attribute__((vector_size(32)));
+// GNU vectors of W doubles (and of W 64-bit lane masks): 4 in the AVX2 build, 2 (one SSE2
+// register) in the baseline one.
+template <int W>
+struct Lanes {
+  typedef double d __attribute__((vector_size(8 * W)));
+  typedef long long l __attribute__((vector_size(8 * W)));
+};
 
 struct Segment {
   std::uint32_t row;  // first row
@@ -670,21 +675,29 @@ struct Block {
 
 // Vector helpers take references and return scalars, so no vector crosses a call between the two
 // instruction-set builds of the kernel (and no ABI warning arises).
-[[gnu::always_inline]] inline void load(v4d& out, const double* p) { std::memcpy(&out, p, 32); }
-[[gnu::always_inline]] inline void load(v4l& out, const long long* p) {
-  std::memcpy(&out, p, 32);
+template <class V, class T>
+[[gnu::always_inline]] inline void load(V& out, const T* p) {
+  std::memcpy(&out, p, sizeof out);
 }
-[[gnu::always_inline]] inline double hsum(const v4d& a) { return (a[0] + a[1]) + (a[2] + a[3]); }
-[[gnu::always_inline]] inline std::uint32_t hcount(const v4l& a) {
-  return static_cast<std::uint32_t>(a[0] + a[1] + a[2] + a[3]);
+template <class V>
+[[gnu::always_inline]] inline double hsum(const V& a) {
+  if constexpr (sizeof a == 32) return (a[0] + a[1]) + (a[2] + a[3]);
+  return a[0] + a[1];
+}
+template <class V>
+[[gnu::always_inline]] inline std::uint32_t hcount(const V& a) {
+  if constexpr (sizeof a == 32) return static_cast<std::uint32_t>(a[0] + a[1] + a[2] + a[3]);
+  return static_cast<std::uint32_t>(a[0] + a[1]);
 }
 
 // All indicators over one block. A missing value (NaN) fails v == v and is masked to +0.0; counts
 // subtract the all-ones mask (-1) per value. kCmp: comparable cells with `prev`; kPrev: also
 // `prev`'s own cells into `pp`.
-template <bool kCmp, bool kPrev>
+template <int W, bool kCmp, bool kPrev>
 [[gnu::always_inline]] inline void sum_block(const Cube& cur, const Cube* prev, const Block& b,
                                              Partial& p, Partial* pp) {
+  using vd = typename Lanes<W>::d;
+  using vl = typename Lanes<W>::l;
   const int K = cur.indicators();
   for (int k = 0; k < K; ++k) {
     const double* x = cur.column(k).data();
@@ -706,45 +719,45 @@ template <bool kCmp, bool kPrev>
       pn1 = pp->n1c.data() + k, pn2 = pp->n2c.data() + k;
     }
     for (const Segment& g : b.segs) {
-      v4d a0{}, a1{}, c0{}, d0{}, c1{}, d1{}, e0{}, e1{};
-      v4l k0{}, k1{}, u0{}, u1{}, j0{}, j1{};
+      vd a0{}, a1{}, c0{}, d0{}, c1{}, d1{}, e0{}, e1{};
+      vl k0{}, k1{}, u0{}, u1{}, j0{}, j1{};
       const double* xs = x + g.row;
       const long long* m0 = b.m0.data() + g.pad;
       const long long* m1 = b.m1.data() + g.pad;
-      for (std::uint32_t i = 0; i < g.len; i += kWidth) {
+      for (std::uint32_t i = 0; i < g.len; i += W) {
         // Ahead of the hardware prefetcher, which stops at each 4 KB page and does not see far
         // enough past the per-segment work.
         __builtin_prefetch(xs + i + kAhead);
-        v4d v;
-        v4l t0, t1;
+        vd v;
+        vl t0, t1;
         load(v, xs + i), load(t0, m0 + i), load(t1, m1 + i);
-        const v4l bits = (v4l)v;  // the same bits (a GNU vector cast)
-        const v4l ok = v == v;
+        const vl bits = (vl)v;  // the same bits (a GNU vector cast)
+        const vl ok = v == v;
         t0 &= ok, t1 &= ok;
-        a0 += (v4d)(bits & t0);
-        a1 += (v4d)(bits & t1);
+        a0 += (vd)(bits & t0);
+        a1 += (vd)(bits & t1);
         k0 -= t0, k1 -= t1;
         if constexpr (kCmp) {
           __builtin_prefetch(y + g.row + i + kAhead);
-          v4d w;
-          v4l r0, r1;
+          vd w;
+          vl r0, r1;
           load(w, y + g.row + i), load(r0, b.p0.data() + g.pad + i),
               load(r1, b.p1.data() + g.pad + i);
-          const v4l wbits = (v4l)w;
-          const v4l wok = w == w;
-          const v4l both = ok & wok;
+          const vl wbits = (vl)w;
+          const vl wok = w == w;
+          const vl both = ok & wok;
           r0 &= both, r1 &= both;
-          c0 += (v4d)(bits & r0);
-          d0 += (v4d)(wbits & r0);
-          c1 += (v4d)(bits & r1);
-          d1 += (v4d)(wbits & r1);
+          c0 += (vd)(bits & r0);
+          d0 += (vd)(wbits & r0);
+          c1 += (vd)(bits & r1);
+          d1 += (vd)(wbits & r1);
           u0 -= r0, u1 -= r1;
           if constexpr (kPrev) {
-            v4l h0, h1;
+            vl h0, h1;
             load(h0, b.q0.data() + g.pad + i), load(h1, b.q1.data() + g.pad + i);
             h0 &= wok, h1 &= wok;
-            e0 += (v4d)(wbits & h0);
-            e1 += (v4d)(wbits & h1);
+            e0 += (vd)(wbits & h0);
+            e1 += (vd)(wbits & h1);
             j0 -= h0, j1 -= h1;
           }
         }
@@ -798,15 +811,15 @@ template <bool kCmp, bool kPrev>
 }
 
 // Two builds of the kernel: AVX2 where the CPU has it (checked at run time), baseline x86-64
-// (SSE2, each vector op split in two) otherwise.
+// (SSE2, two lanes) otherwise.
 template <bool kCmp, bool kPrev>
 [[gnu::target("avx2")]] void sum_block_avx2(const Cube& cur, const Cube* prev, const Block& b,
                                             Partial& p, Partial* pp) {
-  sum_block<kCmp, kPrev>(cur, prev, b, p, pp);
+  sum_block<4, kCmp, kPrev>(cur, prev, b, p, pp);
 }
 template <bool kCmp, bool kPrev>
 void sum_block_base(const Cube& cur, const Cube* prev, const Block& b, Partial& p, Partial* pp) {
-  sum_block<kCmp, kPrev>(cur, prev, b, p, pp);
+  sum_block<2, kCmp, kPrev>(cur, prev, b, p, pp);
 }
 
 bool have_avx2() {

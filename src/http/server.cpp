@@ -99,8 +99,11 @@ struct Server::Impl {
       return Response::error(405, "METHOD_NOT_ALLOWED", "不支持此请求方法", "Method not allowed");
     }
     std::filesystem::path rel = std::filesystem::path(req.path).relative_path().lexically_normal();
-    // Reject anything that climbs out of the root ("..") before touching the filesystem.
-    if (!rel.empty() && rel.begin()->string() == "..") {
+    // Reject anything that climbs out of the root ("..") and hidden files (.env, .git) before
+    // touching the filesystem.
+    bool hidden = false;
+    for (const auto& part : rel) hidden = hidden || (!part.empty() && part.string()[0] == '.');
+    if (hidden) {
       return Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
     }
     std::filesystem::path file = static_root / rel;

@@ -509,6 +509,8 @@ Result<std::string> ReportingService::template_xlsx(const Actor& a, std::int64_t
 
 Result<json> ReportingService::upload_xlsx(const Actor& a, std::int64_t unit, const std::string& form,
                                            const std::string& period, std::string_view bytes) {
+  // Access first: nobody without write access to the unit makes the server unzip a file.
+  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, true));
   SG_ASSIGN_OR_RETURN(auto book, read_xlsx(bytes));
   const XlsxSheet* meta = book.find(kMetaSheet);
   auto not_template = make_error(ErrorKind::invalid, "NOT_TEMPLATE",
@@ -519,11 +521,12 @@ Result<json> ReportingService::upload_xlsx(const Actor& a, std::int64_t unit, co
     const XlsxCell* cell = sh->at(r, c);
     return cell ? cell->text : std::string();
   };
-  if (text_at(meta, 2, 1) != form || text_at(meta, 3, 1) != period) {
+  if (text_at(meta, 2, 1) != form || text_at(meta, 3, 1) != period || text_at(meta, 4, 1) != t.unit.uscc) {
     return make_error(ErrorKind::invalid, "TEMPLATE_MISMATCH",
-                      "模板属于表式 " + text_at(meta, 2, 1) + " 报告期 " + text_at(meta, 3, 1) + "，与本次填报不符",
-                      "The template is for form " + text_at(meta, 2, 1) + " period " + text_at(meta, 3, 1) +
-                          ", not this one");
+                      "模板属于单位 " + text_at(meta, 4, 1) + " 表式 " + text_at(meta, 2, 1) + " 报告期 " +
+                          text_at(meta, 3, 1) + "，与本次填报不符",
+                      "The template is for unit " + text_at(meta, 4, 1) + ", form " + text_at(meta, 2, 1) + ", period " +
+                          text_at(meta, 3, 1) + ", not this one");
   }
   const XlsxSheet* data = book.find(form);
   if (!data) return not_template;

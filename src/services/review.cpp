@@ -127,6 +127,9 @@ Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const s
   if (reason.size() < 2) {
     return make_error(ErrorKind::invalid, "REASON_REQUIRED", "修订必须填写原因", "A revision needs a reason");
   }
+  if (body.contains("explanations") && !body["explanations"].is_object()) {
+    return make_error(ErrorKind::invalid, "WRONG_TYPE", "explanations 应为对象", "explanations must be an object");
+  }
   SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, true));
   const json& values = body["values"];
   SG_TRY(domain::check_values(t.form->def, values, true));

@@ -1,0 +1,95 @@
+#include <utility>
+
+#include "http/http.hpp"
+
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace statgov::http {
+namespace {
+
+// One request on a fresh connection; returns the raw response.
+std::string raw(unsigned short port, const std::string& request) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::asio::write(s, boost::asio::buffer(request));
+  std::string out;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+std::string get(unsigned short port, const std::string& path) {
+  return raw(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+}
+
+TEST(HttpServer, RoutesParamsAndErrors) {
+  Router r;
+  r.add("GET", "/api/v1/things/{id}", [](Request& q) { return Response::json(200, {{"id", q.params["id"]}, {"q", q.query["q"]}}); });
+  Server s(r, ServerOptions{"127.0.0.1", 0, 2, 1024, "", "/api/", false, 0, 0});
+  ASSERT_FALSE(s.start());
+  auto ok = get(s.port(), "/api/v1/things/42?q=%E4%B8%AD+x");
+  EXPECT_NE(ok.find("200 OK"), std::string::npos);
+  EXPECT_NE(ok.find(R"("id":"42")"), std::string::npos);
+  EXPECT_NE(ok.find(R"("q":"中 x")"), std::string::npos);
+  EXPECT_NE(ok.find("Content-Security-Policy: default-src 'self'"), std::string::npos);
+  EXPECT_NE(ok.find("X-Content-Type-Options: nosniff"), std::string::npos);
+  EXPECT_NE(get(s.port(), "/api/v1/nothing").find("404 Not Found"), std::string::npos);
+  EXPECT_NE(raw(s.port(), "POST /api/v1/things/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").find("405"),
+            std::string::npos);
+  auto big = raw(s.port(), "POST /api/v1/things/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n" +
+                               std::string(5000, 'x'));
+  EXPECT_NE(big.find("413"), std::string::npos);
+  EXPECT_NE(raw(s.port(), "NONSENSE\r\n\r\n").find("400 Bad Request"), std::string::npos);
+}
+
+TEST(HttpServer, RateLimitPerAddress) {
+  Router r;
+  r.add("GET", "/api/ping", [](Request&) { return Response::json(200, {{"ok", true}}); });
+  Server s(r, ServerOptions{"127.0.0.1", 0, 2, 1024, "", "/api/", false, 0.5, 3});
+  ASSERT_FALSE(s.start());
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto res = get(s.port(), "/api/ping");
+    if (res.find("200 OK") != std::string::npos) ++ok;
+    if (res.find("429") != std::string::npos) {
+      ++limited;
+      EXPECT_NE(res.find("Retry-After"), std::string::npos);
+      EXPECT_NE(res.find("RATE_LIMITED"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(ok, 3);
+  EXPECT_EQ(limited, 3);
+}
+
+TEST(HttpServer, StaticFilesStayInsideTheRootAndHideDotfiles) {
+  auto root = std::filesystem::temp_directory_path() / ("sg-static-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(root / "assets");
+  std::ofstream(root / "index.html") << "<html>app</html>";
+  std::ofstream(root / "assets" / "a.js") << "console.log(1)";
+  std::ofstream(root / ".env") << "SECRET=1";
+  std::ofstream(root.parent_path() / "sg-outside.txt") << "outside";
+  Router r;
+  Server s(r, ServerOptions{"127.0.0.1", 0, 2, 1024, root.string(), "/api/", false, 0, 0});
+  ASSERT_FALSE(s.start());
+  EXPECT_NE(get(s.port(), "/assets/a.js").find("console.log"), std::string::npos);
+  EXPECT_NE(get(s.port(), "/console/monitor").find("<html>app"), std::string::npos) << "single-page app fallback";
+  EXPECT_EQ(get(s.port(), "/.env").find("SECRET"), std::string::npos);
+  EXPECT_EQ(get(s.port(), "/../sg-outside.txt").find("outside"), std::string::npos);
+  EXPECT_EQ(get(s.port(), "/%2e%2e/sg-outside.txt").find("outside"), std::string::npos);
+  EXPECT_NE(get(s.port(), "/assets/missing.js").find("404"), std::string::npos);
+  std::filesystem::remove_all(root);
+  std::filesystem::remove(root.parent_path() / "sg-outside.txt");
+}
+
+}  // namespace
+}  // namespace statgov::http
