@@ -279,8 +279,8 @@ int main(int argc, char** argv) {
       N, K, o.threads, std::thread::hardware_concurrency());
   // The recompute kernel has an AVX2 build, chosen at run time, and a baseline x86-64 (SSE2) one.
   std::printf("recompute kernel: %s\n", __builtin_cpu_supports("avx2")
-                                             ? "AVX2 (the CPU has it; chosen at run time)"
-                                             : "baseline x86-64 (SSE2; the CPU lacks AVX2)");
+                                            ? "AVX2 (the CPU has it; chosen at run time)"
+                                            : "baseline x86-64 (SSE2; the CPU lacks AVX2)");
 
   // --- generate and load ------------------------------------------------------------------------
   // The previous period: 97 % of the current units (3 % are new this year) plus 3 % that have

@@ -88,11 +88,11 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   units_ = std::make_unique<services::UnitService>(*store_, catalog_, clock_);
   reporting_ = std::make_unique<services::ReportingService>(*store_, *forms_, catalog_, clock_);
   monitor_ = std::make_unique<services::MonitorService>(*store_, *forms_, catalog_, clock_);
-  review_queue_ = std::make_unique<services::ReviewQueue>(*monitor_, *reporting_, catalog_);
   reminders_ = std::make_unique<services::ReminderService>(*store_, *monitor_, clock_, std::move(notify));
   jobs_ = std::make_unique<services::JobService>(*store_, *monitor_, *reporting_, clock_);
   feed_ = std::make_unique<services::ChangeFeed>(*store_);
   summary_ = std::make_unique<services::SummaryService>(*store_, *forms_, catalog_, *feed_);
+  review_queue_ = std::make_unique<services::ReviewQueue>(*monitor_, *reporting_, catalog_, *summary_);
   reporting_->on_change([f = feed_.get()] { f->poke(); });
   std::string data = std::string(STATGOV_SOURCE_DIR) + "/data";
   if (units > 0) {

@@ -62,11 +62,11 @@ struct Wiring {
     units = std::make_unique<services::UnitService>(*store, catalog, clock);
     reporting = std::make_unique<services::ReportingService>(*store, *forms, catalog, clock);
     monitor = std::make_unique<services::MonitorService>(*store, *forms, catalog, clock);
-    review_queue = std::make_unique<services::ReviewQueue>(*monitor, *reporting, catalog);
     reminders = std::make_unique<services::ReminderService>(*store, *monitor, clock, std::move(notify));
     jobs = std::make_unique<services::JobService>(*store, *monitor, *reporting, clock);
     feed = std::make_unique<services::ChangeFeed>(*store);
     summary = std::make_unique<services::SummaryService>(*store, *forms, catalog, *feed);
+    review_queue = std::make_unique<services::ReviewQueue>(*monitor, *reporting, catalog, *summary);
     reporting->on_change([f = feed.get()] { f->poke(); });
     return catalog.reload(*store);
   }

@@ -637,9 +637,9 @@ struct Lanes {
 };
 
 struct Segment {
-  std::uint32_t row;  // first row
-  std::uint32_t pad;  // offset in the block's mask arrays (a multiple of kWidth)
-  std::uint32_t len;  // rows
+  std::uint32_t row;           // first row
+  std::uint32_t pad;           // offset in the block's mask arrays (a multiple of kWidth)
+  std::uint32_t len;           // rows
   std::uint32_t base1, base2;  // offset of the cell's band 0 in the partial's grids (cell-major)
   // The same cells in the previous period's partial, when some of its rows are summed here (the
   // previous period's own cells, fused into the pass); else kNone.
@@ -778,8 +778,10 @@ template <int W, bool kCmp, bool kPrev>
         if (g.prev1 != kNone) {
           const double se0 = hsum(e0), se1 = hsum(e1);
           const std::uint32_t nj0 = hcount(j0), nj1 = hcount(j1);
-          ps1[g.prev1] += se0, ps1[g.prev1 + K] += se1, pn1[g.prev1] += nj0, pn1[g.prev1 + K] += nj1;
-          ps2[g.prev2] += se0, ps2[g.prev2 + K] += se1, pn2[g.prev2] += nj0, pn2[g.prev2 + K] += nj1;
+          ps1[g.prev1] += se0, ps1[g.prev1 + K] += se1;
+          pn1[g.prev1] += nj0, pn1[g.prev1 + K] += nj1;
+          ps2[g.prev2] += se0, ps2[g.prev2 + K] += se1;
+          pn2[g.prev2] += nj0, pn2[g.prev2 + K] += nj1;
         }
       }
     }
@@ -842,7 +844,8 @@ struct CellMap {
   std::vector<std::uint32_t> county, township;
   CellMap(const Dictionaries& from, const Dictionaries& to) {
     for (std::size_t c = 0; c < from.counties(); ++c)
-      county.push_back(to.find_county(from.county_code(static_cast<std::uint32_t>(c))).value_or(kNone));
+      county.push_back(
+          to.find_county(from.county_code(static_cast<std::uint32_t>(c))).value_or(kNone));
     for (std::size_t t = 0; t < from.townships(); ++t)
       township.push_back(
           to.find_township(from.township_code(static_cast<std::uint32_t>(t))).value_or(kNone));
@@ -1063,7 +1066,7 @@ PairCells recompute_pair(const Cube& current, const Cube& previous, int threads)
   out.current = cells_from(p, current);
   out.comparable = comparable_from(p, current);
   out.previous = previous.units() > 0 && current.units() > 0 ? cells_from(q, previous)
-                                                              : recompute_cells(previous, threads);
+                                                             : recompute_cells(previous, threads);
   return out;
 }
 

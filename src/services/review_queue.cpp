@@ -27,9 +27,22 @@ Result<json> ReviewQueue::queue(const Actor& a, const std::string& form, const s
   for (const auto& ob : o.items) {
     if (ob.state == awaited) items.push_back(&ob);
   }
-  // Confirmed soft edits first (they need a look), then the oldest.
-  std::stable_sort(items.begin(), items.end(), [](const Obligation* x, const Obligation* y) {
+  std::set<std::int64_t> outliers;
+  for (const auto& ind : o.form->def.indicators) {
+    if (ind.type == domain::IndicatorType::text) continue;
+    auto scored = summary_.outliers(a, {form, period, "county", "submitted", "ly", "", ind.code});
+    if (scored.ok()) {
+      for (const auto& it : (*scored)["items"]) {
+        if (it["hb_outlier"].get<bool>() || it["mad_outlier"].get<bool>()) outliers.insert(it["unit_id"].get<std::int64_t>());
+      }
+    }
+    break;  // the form's first numeric indicator (e.g. 工业总产值) carries the screening
+  }
+  // Confirmed soft edits first (they need a look), then outliers, then the oldest.
+  std::stable_sort(items.begin(), items.end(), [&](const Obligation* x, const Obligation* y) {
     if ((x->warnings > 0) != (y->warnings > 0)) return x->warnings > 0;
+    bool ox = outliers.count(x->unit.id) > 0, oy = outliers.count(y->unit.id) > 0;
+    if (ox != oy) return ox;
     return x->updated_at < y->updated_at;
   });
   json out = json::array();
@@ -43,6 +56,7 @@ Result<json> ReviewQueue::queue(const Actor& a, const std::string& form, const s
                    {"version", ob->version},
                    {"warnings", ob->warnings},
                    {"errors", ob->errors},
+                   {"outlier", outliers.count(ob->unit.id) > 0},
                    {"updated_at", ob->updated_at}});
   }
   return json{{"form", o.form->def.code}, {"period", o.period.str()}, {"awaiting", awaited}, {"items", out}};

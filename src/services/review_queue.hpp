@@ -4,15 +4,17 @@
 #pragma once
 
 #include "services/monitor.hpp"
+#include "services/summary.hpp"
 
 namespace statgov::services {
 
 class ReviewQueue {
  public:
-  ReviewQueue(MonitorService& monitor, ReportingService& reporting, Catalog& catalog)
-      : monitor_(monitor), reporting_(reporting), catalog_(catalog) {}
+  ReviewQueue(MonitorService& monitor, ReportingService& reporting, Catalog& catalog, SummaryService& summary)
+      : monitor_(monitor), reporting_(reporting), catalog_(catalog), summary_(summary) {}
 
-  // Submissions waiting for the caller's level, the ones with explained warnings first.
+  // Submissions waiting for the caller's level: explained warnings first, then outliers (HB on the
+  // change against last year or MAD on the level of the form's first numeric indicator).
   Result<json> queue(const Actor& a, const std::string& form, const std::string& period);
   // Approves, at the caller's level, the listed units whose submission has no failed rule at all.
   Result<json> bulk_approve(const Actor& a, const json& body);
@@ -21,6 +23,7 @@ class ReviewQueue {
   MonitorService& monitor_;
   ReportingService& reporting_;
   Catalog& catalog_;
+  SummaryService& summary_;
 };
 
 }  // namespace statgov::services
