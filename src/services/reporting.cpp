@@ -128,6 +128,22 @@ Result<ReportingService::Target> ReportingService::resolve(const Actor& a, std::
   return t;
 }
 
+// The row a unit's action leads to: the current row (or a new one) moved by the state machine and
+// stamped with the form version and the unit's region of today.
+Result<store::SubmissionRow> next_row(const ReportingService::Target& t, const std::optional<store::SubmissionRow>& cur,
+                                      domain::SubmissionAction action) {
+  auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
+  SG_ASSIGN_OR_RETURN(auto to, domain::transition(from, action));
+  store::SubmissionRow r = cur ? *cur : store::SubmissionRow{};
+  r.unit_id = t.unit.id;
+  r.form_code = t.form->def.code;
+  r.form_version = t.form->def.version;
+  r.period = t.period.str();
+  r.region = t.unit.region;
+  r.state = std::string(domain::state_name(to));
+  return r;
+}
+
 Result<json> ReportingService::evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all) {
   rules::ValueMap cur = to_value_map(values);
   rules::ValueMap prev, ly;
@@ -276,15 +292,7 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
   auto scope = domain::Scope::of(a.user);
   SG_ASSIGN_OR_RETURN(auto row, store_.write([&](store::SqliteConn& c) -> Result<store::SubmissionRow> {
     SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
-    auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
-    SG_ASSIGN_OR_RETURN(auto to, domain::transition(from, domain::SubmissionAction::save_draft));
-    store::SubmissionRow r = cur ? *cur : store::SubmissionRow{};
-    r.unit_id = t.unit.id;
-    r.form_code = t.form->def.code;
-    r.form_version = t.form->def.version;
-    r.period = t.period.str();
-    r.region = t.unit.region;
-    r.state = std::string(domain::state_name(to));
+    SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::save_draft));
     r.values = values;
     r.explanations = explanations;
     r.results = results;
@@ -367,14 +375,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
     }
     SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
     auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
-    SG_ASSIGN_OR_RETURN(auto to, domain::transition(from, domain::SubmissionAction::submit));
-    store::SubmissionRow r = cur ? *cur : store::SubmissionRow{};
-    r.unit_id = t.unit.id;
-    r.form_code = t.form->def.code;
-    r.form_version = t.form->def.version;
-    r.period = t.period.str();
-    r.region = t.unit.region;
-    r.state = std::string(domain::state_name(to));
+    SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::submit));
     r.version = (cur ? cur->version : 0) + 1;
     if (r.first_submitted_at.empty()) r.first_submitted_at = now;
     r.values = values;

@@ -6,23 +6,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { CHROMIUM_ARGS } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const LOGIN = process.env.E2E_LOGIN || 'demo-qiye'
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
 const FORM = 'B204-1'
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-]
 
 /** Rounds to the indicator's decimals so that sums of reference values stay exact. */
 function round(x, decimals) {

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { launchBrowser, loginPage as sharedLogin } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -22,37 +22,14 @@ const LOGINS = { enterprise: 'demo-qiye', township: 'demo-xiangzhen', county: 'd
 const FORM = 'B204-1'
 const LIVE_LIMIT_MS = 2000
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-]
 
 /** Rounds to the indicator's decimals so that sums of reference values stay exact. */
 function round(x, decimals = 1) {
   return Number(x.toFixed(decimals))
 }
 
-/** Opens a page in its own browser context and logs in through the login page. */
-async function loginPage(browser, role, pages, errors) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 1000 } })
-  const page = await context.newPage()
-  page.setDefaultTimeout(15000)
-  page.on('pageerror', (e) => errors.push(`${role}: ${e}`))
-  pages.push({ role, page, context })
-  await page.goto(`${BASE_URL}/login`, { waitUntil: 'networkidle' })
-  await page.locator('input[name="login"]').fill(LOGINS[role])
-  await page.locator('input[name="password"]').fill(PASSWORD)
-  await page.locator('[data-testid="login-submit"]').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 15000 })
-  await page.locator('[data-testid="current-user"]').waitFor()
-  return page
+function loginPage(browser, role, pages, errors) {
+  return sharedLogin(browser, { baseUrl: BASE_URL, login: LOGINS[role], password: PASSWORD, role, pages, errors })
 }
 
 /** A JSON API call with the page's session (cookie) and its CSRF token. */
@@ -121,7 +98,7 @@ test('county sees only its county, live count, return and resubmit, three-level 
     'BASE_URL is not set: start the statgov server with a fresh demo database and run e.g. ' +
       'BASE_URL=http://127.0.0.1:8080 npm run e2e',
   )
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  const browser = await launchBrowser()
   const pages = []
   const errors = []
   try {

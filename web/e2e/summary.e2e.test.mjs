@@ -18,7 +18,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { launchBrowser, loginPage as sharedLogin } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -30,17 +30,6 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 /** The county-level divisions of 株洲市 (430200) in the directory of the demo (data/refdata). */
 const ZHUZHOU_COUNTIES = ['430202', '430203', '430204', '430211', '430212', '430223', '430224', '430225', '430281']
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-]
 
 /** The month before the current Beijing-time month, as the server spells it: 2026M10 in 2026-11. */
 function previousMonthBeijing(nowMs = Date.now()) {
@@ -54,20 +43,8 @@ function previousMonthBeijing(nowMs = Date.now()) {
   return `${y}M${String(m).padStart(2, '0')}`
 }
 
-/** Opens a page in its own browser context and logs in through the login page. */
-async function loginPage(browser, role, pages, errors) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1500, height: 1000 } })
-  const page = await context.newPage()
-  page.setDefaultTimeout(15000)
-  page.on('pageerror', (e) => errors.push(`${role}: ${e}`))
-  pages.push({ role, page, context })
-  await page.goto(`${BASE_URL}/login`, { waitUntil: 'networkidle' })
-  await page.locator('input[name="login"]').fill(LOGINS[role])
-  await page.locator('input[name="password"]').fill(PASSWORD)
-  await page.locator('[data-testid="login-submit"]').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 15000 })
-  await page.locator('[data-testid="current-user"]').waitFor()
-  return page
+function loginPage(browser, role, pages, errors) {
+  return sharedLogin(browser, { baseUrl: BASE_URL, login: LOGINS[role], password: PASSWORD, role, pages, errors })
 }
 
 async function getJson(page, urlPath) {
@@ -110,7 +87,7 @@ test('summary table by county and 门类, totals, drill-down, chart, Excel expor
     'BASE_URL is not set: start the statgov server with the demo database and run e.g. ' +
       'BASE_URL=http://127.0.0.1:8080 npm run e2e',
   )
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  const browser = await launchBrowser()
   const pages = []
   const errors = []
   const period = process.env.E2E_SUMMARY_PERIOD || previousMonthBeijing()

@@ -1,0 +1,35 @@
+// Shared by the browser tests: how Chromium is started here (Debian's chromium, headless, no
+// background networking: this machine's network is closed) and the login through the login page.
+import { chromium } from 'playwright-core'
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+]
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
+/** Opens a page in its own browser context and logs in through the login page. */
+export async function loginPage(browser, { baseUrl, login, password, role, pages, errors }) {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1500, height: 1000 } })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15000)
+  page.on('pageerror', (e) => errors.push(`${role}: ${e}`))
+  pages.push({ role, page, context })
+  await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' })
+  await page.locator('input[name="login"]').fill(login)
+  await page.locator('input[name="password"]').fill(password)
+  await page.locator('[data-testid="login-submit"]').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 15000 })
+  await page.locator('[data-testid="current-user"]').waitFor()
+  return page
+}
