@@ -56,6 +56,7 @@ const std::vector<Entry>& matrix() {
       {"GET", "/api/v1/openapi.json", Scoped::no,                          "A    A    A    A    A    A    A    A    A"},
       {"POST", "/api/v1/auth/login", Scoped::no,                           "A    A    A    A    A    A    A    A    A"},
       {"POST", "/api/v1/auth/logout", Scoped::no,                          "A    A    A    A    A    A    A    A    D"},
+      {"POST", "/api/v1/auth/logout-all", Scoped::no,                      "A    A    A    A    A    A    A    A    D"},
       {"GET", "/api/v1/me", Scoped::no,                                    "A    A    A    A    A    A    A    A    D"},
       // An enterprise's `unit` parameter is ignored (it always gets its own unit's tasks).
       {"GET", "/api/v1/tasks", Scoped::unit,                               "AA   AD   AD   AD   AD   DD   DD   AD   DD"},
@@ -274,11 +275,15 @@ class AccessMatrix : public ::testing::Test {
   HttpResult perform(const Entry& e, int who, const Call& c) {
     std::map<std::string, std::string> headers;
     if (!c.content_type.empty()) headers["Content-Type"] = c.content_type;
-    if (std::string(e.pattern) == "/api/v1/auth/logout" && who != kAnonymous) {
+    if ((std::string(e.pattern) == "/api/v1/auth/logout" || std::string(e.pattern) == "/api/v1/auth/logout-all") &&
+        who != kAnonymous) {
       // Logging out ends the session: use a fresh one.
       Client fresh(server_->port());
       EXPECT_EQ(fresh.login(kLogin[who], kDemoPassword).status, 200);
-      return fresh.send(e.method, c.target, c.body, headers);
+      auto r = fresh.send(e.method, c.target, c.body, headers);
+      // logout-all also ends the role's main session: log it in again for the routes that follow.
+      EXPECT_EQ(clients_[who]->login(kLogin[who], kDemoPassword).status, 200);
+      return r;
     }
     if (who == kAnonymous) return http_request(server_->port(), e.method, c.target, c.body, headers);
     if (std::string(e.method) == "GET") return clients_[who]->get(c.target);

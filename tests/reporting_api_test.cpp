@@ -2,6 +2,8 @@
 // idempotency, scopes and bad input.
 #include "harness.hpp"
 
+#include "store/repos.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -93,6 +95,39 @@ TEST_F(ReportingApi, UnauthenticatedAndCsrf) {
   auto bearer = http_request(server_->port(), "POST", sub("B204-1", "2026M11") + "/validate", v,
                              {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(bearer.status, 200) << bearer.body;
+}
+
+TEST_F(ReportingApi, SessionsEndWhenIdleAndEverywhereOnRequest) {
+  Client a(server_->port()), b(server_->port());
+  ASSERT_EQ(a.login("demo-fabu", kDemoPassword).status, 200);
+  ASSERT_EQ(b.login("demo-fabu", kDemoPassword).status, 200);
+  // Activity every 20 minutes keeps a session alive past the 30-minute idle limit.
+  for (int i = 0; i < 3; ++i) {
+    server_->clock().advance(std::chrono::minutes(20));
+    EXPECT_EQ(a.get("/api/v1/me").status, 200) << i;
+  }
+  auto idle = b.get("/api/v1/me");
+  EXPECT_EQ(idle.status, 401);
+  EXPECT_EQ(idle.error_code(), "SESSION_IDLE");
+  ASSERT_EQ(b.login("demo-fabu", kDemoPassword).status, 200);
+  EXPECT_EQ(a.send("POST", "/api/v1/auth/logout-all", "").status, 204);
+  EXPECT_EQ(a.get("/api/v1/me").status, 401);
+  EXPECT_EQ(b.get("/api/v1/me").status, 401) << "every device is logged out";
+  server_->clock().set(from_local(2026, 11, 26, 10, 0));
+}
+
+TEST_F(ReportingApi, StaffReadsOfMicrodataAreAudited) {
+  Client town(server_->port());
+  ASSERT_EQ(town.login("demo-xiangzhen", kDemoPassword).status, 200);
+  ASSERT_EQ(town.get(sub("B204-1", "2026M10")).status, 200);
+  auto audit = server_->store().read([](store::SqliteConn& c) { return store::list_audit(c); });
+  ASSERT_TRUE(audit.ok());
+  bool logged = false;
+  for (const auto& e : *audit) {
+    logged = logged || (e.action == "read" && e.actor == "demo-xiangzhen" &&
+                        e.object == "submission:" + std::to_string(server_->demo_unit()) + "/B204-1/2026M10");
+  }
+  EXPECT_TRUE(logged);
 }
 
 TEST_F(ReportingApi, TasksListTheOpenPeriodWithItsDeadline) {

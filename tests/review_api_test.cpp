@@ -248,6 +248,7 @@ TEST_F(ReviewApi, FailedDeliveriesAreRetriedWithBackoff) {
     s.clock().advance(std::chrono::minutes(20));
     ASSERT_TRUE(s.reminders().process_due().ok());
   }
+  ASSERT_EQ(city.login("demo-shi", kDemoPassword).status, 200) << "two idle hours ended the session";
   d = city.get("/api/v1/reminders?form=B204-1&period=2026M11").json_body()["items"][0]["deliveries"];
   for (const auto& x : d) {
     if (x["channel"] == "email") {

@@ -74,6 +74,13 @@ void auth_routes(http::Router& r, ApiContext& ctx) {
     resp.headers.emplace_back("Set-Cookie", session_cookie("", 0, ctx.secure_cookies));
     return resp;
   }));
+  r.add("POST", "/api/v1/auth/logout-all", with_actor(ctx, [&ctx](http::Request&, const services::Actor& a) {
+    auto st = ctx.auth.logout_everywhere(a.user.id, a.user.login);
+    if (!st.ok()) return error_response(st.error());
+    auto resp = http::Response::no_content();
+    resp.headers.emplace_back("Set-Cookie", session_cookie("", 0, ctx.secure_cookies));
+    return resp;
+  }));
   r.add("GET", "/api/v1/me", [&ctx](http::Request& req) {
     std::string auth = req.header("Authorization");
     std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : req.cookie("sg_session").value_or("");

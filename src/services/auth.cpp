@@ -48,7 +48,8 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
   s.token = random_token(32);
   s.token_hash = sha256_hex(s.token);
   s.csrf_token = random_token(24);
-  store::SessionRow sr{s.token_hash, s.user.id, s.csrf_token, format_utc(now), format_utc(now + config_.session_lifetime)};
+  store::SessionRow sr{s.token_hash, s.user.id, s.csrf_token, format_utc(now), format_utc(now + config_.session_lifetime),
+                       format_utc(now)};
   SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
     SG_TRY(store::insert_session(c, sr));
     SG_TRY(store::clear_login_failures(c, login));
@@ -61,7 +62,17 @@ Result<Session> AuthService::authenticate(const std::string& token) {
   if (token.empty() || token.size() > 128) return unauthenticated();
   std::string hash = sha256_hex(token);
   SG_ASSIGN_OR_RETURN(auto sess, store_.read([&](store::SqliteConn& c) { return store::find_session(c, hash); }));
-  if (!sess || sess->expires_at <= format_utc(clock_.now())) return unauthenticated();
+  auto now = clock_.now();
+  if (!sess || sess->expires_at <= format_utc(now)) return unauthenticated();
+  if (sess->last_seen <= format_utc(now - config_.idle_timeout)) {
+    (void)store_.write([&](store::SqliteConn& c) { return store::delete_session(c, hash); });
+    return make_error(ErrorKind::unauthenticated, "SESSION_IDLE", "长时间未操作，请重新登录",
+                      "The session ended after a period of inactivity; please log in again");
+  }
+  // Recording every request would make each read a write; a minute's resolution is enough.
+  if (sess->last_seen <= format_utc(now - std::chrono::minutes(1))) {
+    SG_TRY(store_.write([&](store::SqliteConn& c) { return store::touch_session(c, hash, format_utc(now)); }));
+  }
   SG_ASSIGN_OR_RETURN(auto user, store_.read([&](store::SqliteConn& c) { return store::find_user(c, sess->user_id); }));
   if (!user || user->user.disabled) return unauthenticated();
   return Session{user->user, "", sess->csrf_token, hash};
@@ -70,6 +81,14 @@ Result<Session> AuthService::authenticate(const std::string& token) {
 Status AuthService::logout(const std::string& token) {
   std::string hash = sha256_hex(token);
   return store_.write([&](store::SqliteConn& c) { return store::delete_session(c, hash); });
+}
+
+Status AuthService::logout_everywhere(std::int64_t user_id, const std::string& actor) {
+  auto now = format_utc(clock_.now());
+  return store_.write([&](store::SqliteConn& c) -> Status {
+    SG_TRY(store::delete_user_sessions(c, user_id));
+    return store::append_audit(c, now, actor, "logout_all", "user:" + actor, nlohmann::json::object());
+  });
 }
 
 Result<domain::User> AuthService::add_user(const NewUser& nu, const std::string& actor) {

@@ -15,7 +15,8 @@
 namespace statgov::services {
 
 struct AuthConfig {
-  std::chrono::minutes session_lifetime{12 * 60};
+  std::chrono::minutes session_lifetime{12 * 60};  // absolute
+  std::chrono::minutes idle_timeout{30};          // unused this long, a session ends
   int max_failures = 5;                        // per login within the window
   std::chrono::minutes failure_window{15};
   security::HashCost hash_cost = security::HashCost::interactive();
@@ -37,6 +38,8 @@ class AuthService {
   // From the cookie value: the live session and its user, or UNAUTHENTICATED.
   Result<Session> authenticate(const std::string& token);
   Status logout(const std::string& token);
+  // Ends every session of the user (all devices), e.g. after a lost laptop.
+  Status logout_everywhere(std::int64_t user_id, const std::string& actor);
 
   struct NewUser {
     std::string login, name, role, region, password;

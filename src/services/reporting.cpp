@@ -265,6 +265,15 @@ Result<json> ReportingService::tasks(const Actor& a, std::optional<std::int64_t>
 
 Result<json> ReportingService::get(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period) {
   SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
+  if (a.user.role != domain::Role::enterprise && t.current) {
+    // Staff reading an enterprise's microdata leaves a trace in the audit chain.
+    auto now = format_utc(clock_.now());
+    SG_TRY(store_.write([&](store::SqliteConn& c) {
+      return store::append_audit(c, now, a.user.login, "read",
+                                 fmt::format("submission:{}/{}/{}", t.unit.id, form, t.period.str()),
+                                 {{"version", t.current->version}, {"ip", a.ip}});
+    }));
+  }
   return submission_json(t, t.current, true);
 }
 

@@ -568,8 +568,8 @@ Status set_user_disabled(SqliteConn& c, std::int64_t user_id, bool disabled) {
 
 Status insert_session(SqliteConn& c, const SessionRow& s) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) "
-      "VALUES (:hash, :user, :csrf, :created, :expires)"));
+      "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen) "
+      "VALUES (:hash, :user, :csrf, :created, :expires, :created)"));
   st.set(":hash", s.token_hash).set(":user", s.user_id).set(":csrf", s.csrf_token).set(":created", s.created_at)
       .set(":expires", s.expires_at);
   return st.exec();
@@ -577,16 +577,23 @@ Status insert_session(SqliteConn& c, const SessionRow& s) {
 
 Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view token_hash) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = :hash"));
+      "SELECT token_hash, user_id, csrf_token, created_at, expires_at, COALESCE(last_seen, created_at) FROM sessions "
+      "WHERE token_hash = :hash"));
   st.set(":hash", token_hash);
   return first<SessionRow>(st, [](const Stmt& s) {
-    return SessionRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4)};
+    return SessionRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.text(5)};
   });
 }
 
 Status delete_session(SqliteConn& c, std::string_view token_hash) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE token_hash = :hash"));
   st.set(":hash", token_hash);
+  return st.exec();
+}
+
+Status touch_session(SqliteConn& c, std::string_view token_hash, std::string_view now) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE sessions SET last_seen = :now WHERE token_hash = :hash"));
+  st.set(":now", now).set(":hash", token_hash);
   return st.exec();
 }
 

@@ -183,10 +183,12 @@ struct SessionRow {
   std::string token_hash;
   std::int64_t user_id = 0;
   std::string csrf_token, created_at, expires_at;
+  std::string last_seen;
 };
 Status insert_session(SqliteConn& c, const SessionRow& s);
 Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view token_hash);
 Status delete_session(SqliteConn& c, std::string_view token_hash);
+Status touch_session(SqliteConn& c, std::string_view token_hash, std::string_view now);
 Status delete_user_sessions(SqliteConn& c, std::int64_t user_id);
 
 Status record_login_failure(SqliteConn& c, std::string_view login, std::string_view at);

@@ -36,11 +36,11 @@ class StoreTest : public ::testing::Test {
 };
 
 TEST_F(StoreTest, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
   store_.reset();
   auto again = Store::open((dir_ / "s.db").string());
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 2);
+  EXPECT_EQ((*again)->schema_version(), 3);
 }
 
 TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
