@@ -14,7 +14,12 @@ APT_PACKAGES=(g++ cmake make pkg-config libboost-dev libboost-system-dev libsqli
   libpugixml-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libpqxx-dev zlib1g-dev
   clang libclang-rt-14-dev chromium curl ca-certificates)
 
-log() { printf '\033[1m== %s\033[0m\n' "$*"; }
+# Each line also says how long the previous step took, so a run reports its own timings.
+STEP_START=$SECONDS
+log() {
+  printf '\033[1m== [%4ds, previous step %ds] %s\033[0m\n' "$SECONDS" "$((SECONDS - STEP_START))" "$*"
+  STEP_START=$SECONDS
+}
 
 setup() {
   local missing=()
