@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
 #include <set>
 
 namespace statgov::testing {
@@ -217,6 +218,42 @@ TEST_F(ReviewApi, RemindersReachExactlyTheMissingUnits) {
   }
   EXPECT_EQ(as("demo-lingdao").post_json("/api/v1/reminders", {{"form", "B204-1"}, {"period", "2026M11"}}).status, 403);
   EXPECT_EQ(as("demo-shi").post_json("/api/v1/reminders", {{"period", "2026M11"}}).status, 400);
+}
+
+TEST_F(ReviewApi, SmsRemindersGoThroughTheWebhook) {
+  // The SMS gateway: a small HTTP server of our own that records what it is sent.
+  std::mutex mu;
+  std::vector<json> received;
+  http::Router gw;
+  gw.add("POST", "/api/sms", [&](http::Request& req) {
+    std::lock_guard lock(mu);
+    received.push_back(json::parse(req.body, nullptr, false));
+    return http::Response::json(200, {{"ok", true}});
+  });
+  http::Server gateway(gw, http::ServerOptions{"127.0.0.1", 0, 2, 1 << 20, "", "/api/", false, 0, 0});
+  ASSERT_FALSE(gateway.start());
+  services::NotifyConfig cfg;
+  cfg.sms = std::make_unique<notify::WebhookSmsSender>("http://127.0.0.1:" + std::to_string(gateway.port()) + "/api/sms");
+  TestServer s(30, std::move(cfg));
+  Client city(s.port());
+  ASSERT_EQ(city.login("demo-shi", kDemoPassword).status, 200);
+  auto missing = city.get("/api/v1/monitor/missing?form=B204-1&period=2026M11").json_body()["items"];
+  std::set<std::string> phones;
+  for (const auto& m : missing) phones.insert(m["phone"].get<std::string>());
+  ASSERT_FALSE(phones.empty());
+  ASSERT_EQ(city.post_json("/api/v1/reminders", {{"form", "B204-1"}, {"period", "2026M11"}}).status, 200);
+  ASSERT_TRUE(s.reminders().process_due().ok());
+  std::set<std::string> got;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& r : received) {
+      got.insert(r["to"].get<std::string>());
+      EXPECT_NE(r["text"].get<std::string>().find("B204-1"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(got, phones);
+  gateway.stop();
+  gateway.wait();
 }
 
 TEST_F(ReviewApi, FailedDeliveriesAreRetriedWithBackoff) {
