@@ -16,4 +16,14 @@ Result<json> parse_json_body(const http::Request& req, std::size_t max_bytes = 4
 Result<std::int64_t> parse_id(const std::string& text, const char* what);
 http::Response ok_json(const Result<json>& r, int status = 200);
 
+// Wraps a handler that needs the authenticated caller; answers 401/403 itself otherwise.
+template <typename F>
+http::Handler with_actor(ApiContext& ctx, F f) {
+  return [&ctx, f](http::Request& req) -> http::Response {
+    auto actor = authenticate(ctx, req);
+    if (!actor.ok()) return error_response(actor.error());
+    return f(req, *actor);
+  };
+}
+
 }  // namespace statgov::api

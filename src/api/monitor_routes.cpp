@@ -8,14 +8,6 @@ namespace statgov::api {
 
 namespace {
 
-template <typename F>
-http::Handler with_actor(ApiContext& ctx, F f) {
-  return [&ctx, f](http::Request& req) -> http::Response {
-    auto actor = authenticate(ctx, req);
-    if (!actor.ok()) return error_response(actor.error());
-    return f(req, *actor);
-  };
-}
 
 Result<services::MonitorQuery> monitor_query(const http::Request& req) {
   services::MonitorQuery q;

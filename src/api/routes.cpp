@@ -27,15 +27,6 @@ json user_json(const domain::User& u) {
           {"unit_id", u.unit_id ? json(*u.unit_id) : json(nullptr)}};
 }
 
-// Wraps a handler that needs the caller.
-template <typename F>
-http::Handler with_actor(ApiContext& ctx, F f) {
-  return [&ctx, f](http::Request& req) -> http::Response {
-    auto actor = authenticate(ctx, req);
-    if (!actor.ok()) return error_response(actor.error());
-    return f(req, *actor);
-  };
-}
 
 struct SubmissionKey {
   std::int64_t unit;

@@ -35,6 +35,14 @@ std::string random_token(std::size_t bytes) {
   return out;
 }
 
+std::string base64(std::string_view data) {
+  std::string out(sodium_base64_encoded_len(data.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return out;
+}
+
 std::string random_uuid() {
   unsigned char b[16];
   randombytes_buf(b, sizeof b);

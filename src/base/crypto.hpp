@@ -9,6 +9,7 @@ namespace statgov {
 void crypto_init();                                  // idempotent; aborts if libsodium can't start
 std::string sha256_hex(std::string_view data);
 std::string random_token(std::size_t bytes = 32);    // URL-safe base64 without padding
+std::string base64(std::string_view data);        // standard alphabet, with padding
 std::string random_uuid();                           // RFC 4122 version 4, lower case
 bool constant_time_equal(std::string_view a, std::string_view b);
 

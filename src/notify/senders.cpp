@@ -1,5 +1,7 @@
 #include "notify/senders.hpp"
 
+#include "base/crypto.hpp"
+
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
@@ -11,34 +13,6 @@ namespace statgov::notify {
 void notify_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 namespace {
-
-std::string base64(const std::string& in) {
-  static constexpr char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  while (i + 2 < in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += t[(v >> 18) & 63];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += t[v & 63];
-    i += 3;
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += t[(v >> 18) & 63];
-    out += t[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += t[(v >> 18) & 63];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 struct ReadState {
   const std::string* data;
@@ -66,11 +40,11 @@ bool header_safe(const std::string& s) { return s.find_first_of("\r\n") == std::
 }  // namespace
 
 std::string build_email(const std::string& from, const Message& m, const std::string& date) {
-  std::string body = base64(m.body);
+  std::string body = statgov::base64(m.body);
   std::string wrapped;
   for (std::size_t i = 0; i < body.size(); i += 76) wrapped += body.substr(i, 76) + "\r\n";
   return "Date: " + date + "\r\nFrom: " + from + "\r\nTo: " + m.recipient + "\r\nSubject: =?UTF-8?B?" +
-         base64(m.subject) + "?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n" +
+         statgov::base64(m.subject) + "?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n" +
          "Content-Transfer-Encoding: base64\r\n\r\n" + wrapped;
 }
 

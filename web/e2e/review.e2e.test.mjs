@@ -11,10 +11,9 @@
 // Prints the dashboard's first paint and the live update time.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { launchBrowser, loginPage as sharedLogin } from './support.mjs'
+import { closeAll, launchBrowser, loginPage as sharedLogin, saveFailureShots } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -318,15 +317,9 @@ test('county sees only its county, live count, return and resubmit, three-level 
     console.log(`summary: first paint ${Math.round(firstPaintMs)} ms, live update ${updateMs} ms, county ${countyCode}, township ${township}, unit ${unit}, period ${period}`)
     assert.deepEqual(errors, [], 'no uncaught errors in any page')
   } catch (e) {
-    fs.mkdirSync(RESULTS_DIR, { recursive: true })
-    for (const { role, page } of pages) {
-      const shot = path.join(RESULTS_DIR, `review-e2e-failure-${role}-${Date.now()}.png`)
-      await page.screenshot({ path: shot, fullPage: true }).catch(() => {})
-      console.error(`screenshot (${role}): ${shot}  url: ${page.url()}`)
-    }
+    await saveFailureShots(pages, RESULTS_DIR, 'review-e2e')
     throw e
   } finally {
-    for (const { context } of pages) await context.close().catch(() => {})
-    await browser.close().catch(() => {})
+    await closeAll(pages, browser)
   }
 })

@@ -15,10 +15,9 @@
 // Prints how long the table took to appear. Read-only: changes no data, runs in any order.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { launchBrowser, loginPage as sharedLogin } from './support.mjs'
+import { closeAll, launchBrowser, loginPage as sharedLogin, saveFailureShots } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -223,15 +222,9 @@ test('summary table by county and 门类, totals, drill-down, chart, Excel expor
 
     assert.deepEqual(errors, [], 'no uncaught errors in any page')
   } catch (e) {
-    fs.mkdirSync(RESULTS_DIR, { recursive: true })
-    for (const { role, page } of pages) {
-      const shot = path.join(RESULTS_DIR, `summary-e2e-failure-${role}-${Date.now()}.png`)
-      await page.screenshot({ path: shot, fullPage: true }).catch(() => {})
-      console.error(`screenshot (${role}): ${shot}  url: ${page.url()}`)
-    }
+    await saveFailureShots(pages, RESULTS_DIR, 'summary-e2e')
     throw e
   } finally {
-    for (const { context } of pages) await context.close().catch(() => {})
-    await browser.close().catch(() => {})
+    await closeAll(pages, browser)
   }
 })

@@ -1,5 +1,7 @@
 // Shared by the browser tests: how Chromium is started here (Debian's chromium, headless, no
 // background networking: this machine's network is closed) and the login through the login page.
+import fs from 'node:fs'
+import path from 'node:path'
 import { chromium } from 'playwright-core'
 
 export const CHROMIUM_ARGS = [
@@ -32,4 +34,19 @@ export async function loginPage(browser, { baseUrl, login, password, role, pages
   await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 15000 })
   await page.locator('[data-testid="current-user"]').waitFor()
   return page
+}
+
+/** On failure: a full-page screenshot of every open page into `dir`, named after the test. */
+export async function saveFailureShots(pages, dir, prefix) {
+  fs.mkdirSync(dir, { recursive: true })
+  for (const { role, page } of pages) {
+    const shot = path.join(dir, `${prefix}-failure-${role}-${Date.now()}.png`)
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {})
+    console.error(`screenshot (${role}): ${shot}  url: ${page.url()}`)
+  }
+}
+
+export async function closeAll(pages, browser) {
+  for (const { context } of pages) await context.close().catch(() => {})
+  await browser.close().catch(() => {})
 }
