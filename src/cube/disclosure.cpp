@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 namespace statgov::cube {
 
@@ -33,11 +34,12 @@ bool is_primary(const TableCell& c, const DisclosureParams& p) {
   return c.total > 0 && c.largest > p.dominance * c.total;
 }
 
-void suppress(DisclosureTable& t, const DisclosureParams& p) {
+namespace {
+
+// Greedy line closing: while some row or column (margins included) holds exactly one suppressed
+// cell, suppress a complement in it (the smallest non-empty interior cell, the margin last).
+void close_lines(DisclosureTable& t) {
   const std::size_t R = t.rows(), C = t.cols();
-  for (std::size_t r = 0; r <= R; ++r)
-    for (std::size_t c = 0; c <= C; ++c)
-      if (is_primary(t.cell(r, c), p)) t.mark(r, c) = Suppression::primary;
   // Lines: rows 0..R (each over columns 0..C), then columns 0..C (each over rows 0..R).
   auto count_line = [&](bool is_row, std::size_t i) {
     int n = 0;
@@ -83,6 +85,110 @@ void suppress(DisclosureTable& t, const DisclosureParams& p) {
         changed = true;
       }
     }
+  }
+}
+
+// The smallest non-empty published cell of row r (or column c when by_row is false), interior
+// cells before the margin; nullopt if there is none.
+std::optional<std::pair<std::size_t, std::size_t>> complement_in(const DisclosureTable& t,
+                                                                 bool by_row, std::size_t i) {
+  const std::size_t len = by_row ? t.cols() : t.rows();
+  std::optional<std::pair<std::size_t, std::size_t>> best;
+  for (std::size_t j = 0; j <= len; ++j) {
+    const std::size_t r = by_row ? i : j, c = by_row ? j : i;
+    if (t.mark(r, c) != Suppression::none || t.cell(r, c).units == 0) continue;
+    if (j == len && best) break;  // the margin only as a last resort
+    if (!best || std::fabs(t.cell(r, c).total) < std::fabs(t.cell(best->first, best->second).total))
+      best = {r, c};
+  }
+  return best;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> recoverable_cells(const DisclosureTable& t) {
+  const std::size_t R = t.rows(), C = t.cols();
+  std::vector<std::pair<std::size_t, std::size_t>> unknown;
+  std::vector<std::ptrdiff_t> index((R + 1) * (C + 1), -1);
+  for (std::size_t r = 0; r <= R; ++r)
+    for (std::size_t c = 0; c <= C; ++c)
+      if (t.mark(r, c) != Suppression::none) {
+        index[r * (C + 1) + c] = static_cast<std::ptrdiff_t>(unknown.size());
+        unknown.emplace_back(r, c);
+      }
+  const std::size_t n = unknown.size();
+  if (n == 0) return {};
+  // The table's equations over the suppressed cells (published cells move to the right-hand
+  // side, which does not matter for which unknowns are determined): row r: its interior cells
+  // minus its margin = 0, for r = 0..R; column c likewise, for c = 0..C.
+  std::vector<std::vector<double>> a;
+  for (std::size_t r = 0; r <= R; ++r) {
+    std::vector<double> eq(n, 0.0);
+    for (std::size_t c = 0; c <= C; ++c)
+      if (auto k = index[r * (C + 1) + c]; k >= 0) eq[k] = c == C ? -1.0 : 1.0;
+    a.push_back(std::move(eq));
+  }
+  for (std::size_t c = 0; c <= C; ++c) {
+    std::vector<double> eq(n, 0.0);
+    for (std::size_t r = 0; r <= R; ++r)
+      if (auto k = index[r * (C + 1) + c]; k >= 0) eq[k] = r == R ? -1.0 : 1.0;
+    a.push_back(std::move(eq));
+  }
+  // Reduced row echelon form (partial pivoting; the entries stay small rationals).
+  constexpr double kTol = 1e-9;
+  std::vector<std::ptrdiff_t> pivot_row_of(n, -1);
+  std::size_t row = 0;
+  for (std::size_t col = 0; col < n && row < a.size(); ++col) {
+    std::size_t best = row;
+    for (std::size_t i = row + 1; i < a.size(); ++i)
+      if (std::fabs(a[i][col]) > std::fabs(a[best][col])) best = i;
+    if (std::fabs(a[best][col]) < kTol) continue;
+    std::swap(a[row], a[best]);
+    const double inv = 1.0 / a[row][col];
+    for (double& v : a[row]) v *= inv;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (i == row || std::fabs(a[i][col]) < kTol) continue;
+      const double f = a[i][col];
+      for (std::size_t j = 0; j < n; ++j) a[i][j] -= f * a[row][j];
+    }
+    pivot_row_of[col] = static_cast<std::ptrdiff_t>(row);
+    ++row;
+  }
+  // A pivot unknown is determined when its row involves no free unknown; a free one never is.
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t col = 0; col < n; ++col) {
+    if (pivot_row_of[col] < 0) continue;
+    const auto& eq = a[static_cast<std::size_t>(pivot_row_of[col])];
+    bool alone = true;
+    for (std::size_t j = 0; j < n && alone; ++j)
+      if (j != col && pivot_row_of[j] < 0 && std::fabs(eq[j]) > kTol) alone = false;
+    if (alone) out.push_back(unknown[col]);
+  }
+  return out;
+}
+
+void suppress(DisclosureTable& t, const DisclosureParams& p) {
+  const std::size_t R = t.rows(), C = t.cols();
+  for (std::size_t r = 0; r <= R; ++r)
+    for (std::size_t c = 0; c <= C; ++c)
+      if (is_primary(t.cell(r, c), p)) t.mark(r, c) = Suppression::primary;
+  close_lines(t);
+  // Lines with two or more suppressed cells can still give one away (a suppressed cell that joins
+  // two otherwise separate groups is fixed by the equations). Audit and add complements until no
+  // suppressed cell is determined by the published ones; each round suppresses one more cell.
+  for (;;) {
+    const auto exposed = recoverable_cells(t);
+    if (exposed.empty()) break;
+    const auto [r, c] = exposed.front();
+    auto more = complement_in(t, true, r);
+    if (!more) more = complement_in(t, false, c);
+    if (!more) {
+      // Nothing published left in its row or column: take the smallest published cell anywhere.
+      for (std::size_t i = 0; i <= R && !more; ++i) more = complement_in(t, true, i);
+    }
+    if (!more) break;  // everything non-empty is suppressed already
+    t.mark(more->first, more->second) = Suppression::secondary;
+    close_lines(t);
   }
 }
 

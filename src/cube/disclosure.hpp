@@ -5,6 +5,7 @@
 
 #include "cube/cube.hpp"
 
+#include <utility>
 #include <vector>
 
 namespace statgov::cube {
@@ -49,7 +50,15 @@ bool is_primary(const TableCell& c, const DisclosureParams& p);
 // exactly one suppressed cell. Complements are chosen greedily: in a line with one suppressed cell,
 // the non-empty interior cell with the smallest total (then fewest units); the margin only if no
 // interior cell is left. Empty cells are never complements: a published empty cell is a known zero.
+// Then an audit (recoverable_cells) adds complements until no suppressed cell can be computed from
+// the published cells through the table's row and column equations.
 void suppress(DisclosureTable& table, const DisclosureParams& p = {});
+
+// Suppressed cells whose value follows exactly from the published cells (margins included) by the
+// table's additive equations: a linear audit by Gaussian elimination over the suppressed cells.
+// Empty after suppress(). (Bounds such as non-negativity narrow the other cells to intervals; this
+// audit does not compute those intervals.)
+std::vector<std::pair<std::size_t, std::size_t>> recoverable_cells(const DisclosureTable& table);
 
 // A county x section table of indicator k for `group` from the cube's rows (largest needs rows).
 // Row and column order: counties and sections in code order, returned alongside.

@@ -56,6 +56,8 @@ TEST(Disclosure, RandomTablesKeepTheInvariants) {
           EXPECT_EQ(t.mark(r, c), Suppression::none) << at << " empty cell";
         }
       }
+    // The linear audit: no suppressed cell follows from the published ones.
+    EXPECT_TRUE(recoverable_cells(t).empty()) << at;
     // Totals are consistent: margins are the sums of what they total.
     for (std::size_t r = 0; r <= R; ++r) {
       double s = 0;
@@ -71,6 +73,51 @@ TEST(Disclosure, RandomTablesKeepTheInvariants) {
     }
     if (::testing::Test::HasFailure()) return;
   }
+}
+
+// Marks by hand on an R x C table (margins included), for the audit alone.
+DisclosureTable marked(std::size_t R, std::size_t C,
+                       std::initializer_list<std::pair<std::size_t, std::size_t>> cells) {
+  DisclosureTable t(R, C);
+  for (auto [r, c] : cells) t.mark(r, c) = Suppression::secondary;
+  return t;
+}
+
+TEST(Disclosure, AuditFindsExactlyTheDeterminedCells) {
+  // A lone suppressed cell in its row is its margin minus the rest.
+  EXPECT_EQ(recoverable_cells(marked(3, 3, {{0, 0}, {1, 0}})),
+            (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {1, 0}}));
+  // A rectangle protects all four cells: +x -x around it keeps every total.
+  EXPECT_TRUE(recoverable_cells(marked(3, 3, {{0, 0}, {0, 1}, {1, 0}, {1, 1}})).empty());
+  // A rectangle through the margins protects too.
+  EXPECT_TRUE(recoverable_cells(marked(3, 3, {{0, 0}, {0, 3}, {3, 0}, {3, 3}})).empty());
+  // Two rectangles joined by one cell: every row and column holds two or more suppressed cells,
+  // yet the joining cell is fixed (whatever flows round one rectangle can't cross to the other).
+  // The simple line rule misses it; the audit finds it and only it.
+  const auto dumbbell = marked(4, 4, {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 2}, {2, 3}, {3, 2}, {3, 3},
+                                      {1, 2}});
+  EXPECT_EQ(recoverable_cells(dumbbell),
+            (std::vector<std::pair<std::size_t, std::size_t>>{{1, 2}}));
+  EXPECT_TRUE(recoverable_cells(marked(2, 2, {})).empty());
+}
+
+TEST(Disclosure, SuppressClosesWhatTheLineRuleLeavesOpen) {
+  // The dumbbell again, as primaries: two units per cell (min_units 3) in the two blocks and the
+  // joining cell; everything else has many units. suppress() must protect the joining cell.
+  DisclosureTable t(4, 4);
+  for (std::size_t r = 0; r < 4; ++r)
+    for (std::size_t c = 0; c < 4; ++c) t.cell(r, c) = {20, 1000.0 + 10 * r + c, 100};
+  for (auto [r, c] : {std::pair<std::size_t, std::size_t>{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 2},
+                      {2, 3}, {3, 2}, {3, 3}, {1, 2}})
+    t.cell(r, c) = {2, 50.0, 30};
+  t.with_margins();
+  suppress(t);
+  EXPECT_EQ(t.mark(1, 2), Suppression::primary);
+  EXPECT_TRUE(recoverable_cells(t).empty());
+  int secondary = 0;
+  for (std::size_t r = 0; r <= 4; ++r)
+    for (std::size_t c = 0; c <= 4; ++c) secondary += t.mark(r, c) == Suppression::secondary;
+  EXPECT_GE(secondary, 1);
 }
 
 TEST(Disclosure, HandMadeTablePicksTheSmallestComplements) {
