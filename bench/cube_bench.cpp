@@ -1,11 +1,16 @@
 // Cube benchmark (issue 4): prints figures, it is not a test. One run, same data for every figure:
 //   (a) full recompute of all rollups with comparable-unit growth, (b) a bare sum over the same
 //   columns (memory-bandwidth reference) and a/b, (c) rollup answered from maintained cells,
-//   (d) one submission applied, (e) memory per unit, (f) the same rollup-with-growth in SQLite.
+//   (d) one submission applied, (e) memory per unit, (f) the same rollup-with-growth in SQLite
+//   (and PostgreSQL, DuckDB: bench/peers/).
 // Usage: cube_bench [--units N] [--indicators K] [--threads T] [--seed S] [--no-sqlite]
+//                   [--malloc-defaults]
+//                   [--peers sqlite,postgres,duckdb]   (default: sqlite)
 //        (CUBE_BENCH_UNITS overrides the default N = 1,000,000.)
 #include "cube/cube.hpp"
+#include "peers/peers.hpp"
 
+#include <malloc.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -57,7 +62,29 @@ struct Options {
   int threads = 2;
   std::uint64_t seed = 20261126;
   bool sqlite = true;
+  bool postgres = false;  // --peers: bench/peers/postgres_peer.cpp
+  bool duckdb = false;    // bench/peers/duckdb_peer.cpp
+  bool keep_heap = true;  // --malloc-defaults clears it; see (a)
 };
+
+// "--peers sqlite,postgres,duckdb" (or "none"); false on an unknown name.
+bool parse_peers(std::string list, Options& o) {
+  o.sqlite = o.postgres = o.duckdb = false;
+  list += ',';
+  for (std::size_t at = 0, comma = 0; (comma = list.find(',', at)) != std::string::npos;
+       at = comma + 1) {
+    const std::string name = list.substr(at, comma - at);
+    if (name == "sqlite")
+      o.sqlite = true;
+    else if (name == "postgres" || name == "postgresql")
+      o.postgres = true;
+    else if (name == "duckdb")
+      o.duckdb = true;
+    else if (name != "none" && !name.empty())
+      return false;
+  }
+  return true;
+}
 
 // Zhuzhou's nine counties; 8 to 20 townships each.
 const std::uint32_t kCounties[] = {430202, 430203, 430204, 430211, 430212,
@@ -133,12 +160,13 @@ const Rollup kAll[] = {Rollup::city,     Rollup::county, Rollup::township,      
 std::size_t recompute_all(const Cube& cur, const Cube& prev, int threads) {
   PairCells cells = recompute_pair(cur, prev, threads);
   std::size_t rows = 0;
-  for (Rollup by : kAll)
-    for (StateGroup g : {StateGroup::accepted, StateGroup::submitted_or_later}) {
-      rows += rollup(cells.current, cur.dictionaries(), by, g).size();
-      rows += rollup(cells.previous, prev.dictionaries(), by, g).size();
-      rows += growth_rollup(cells.comparable, cur.dictionaries(), by, g).size();
-    }
+  // All 7 rollups of a kind at once (one read of each grid; the same rows as one by one).
+  for (StateGroup g : {StateGroup::accepted, StateGroup::submitted_or_later}) {
+    for (const auto& t : rollups(cells.current, cur.dictionaries(), kAll, g)) rows += t.size();
+    for (const auto& t : rollups(cells.previous, prev.dictionaries(), kAll, g)) rows += t.size();
+    for (const auto& t : growth_rollups(cells.comparable, cur.dictionaries(), kAll, g))
+      rows += t.size();
+  }
   return rows;
 }
 
@@ -265,10 +293,14 @@ int main(int argc, char** argv) {
       o.seed = std::strtoull(next(), nullptr, 10);
     else if (!std::strcmp(argv[i], "--no-sqlite"))
       o.sqlite = false;
+    else if (!std::strcmp(argv[i], "--malloc-defaults"))
+      o.keep_heap = false;
+    else if (!std::strcmp(argv[i], "--peers") && parse_peers(next(), o))
+      continue;
     else {
       std::fprintf(stderr,
                    "usage: cube_bench [--units N] [--indicators K] [--threads T] [--seed S] "
-                   "[--no-sqlite]\n");
+                   "[--no-sqlite] [--peers sqlite,postgres,duckdb] [--malloc-defaults]\n");
       return 2;
     }
   }
@@ -277,10 +309,9 @@ int main(int argc, char** argv) {
   std::printf(
       "cube_bench: N = %zu units, K = %d indicators, 2 periods, %d threads, %u hardware threads\n",
       N, K, o.threads, std::thread::hardware_concurrency());
-  // The recompute kernel has an AVX2 build, chosen at run time, and a baseline x86-64 (SSE2) one.
-  std::printf("recompute kernel: %s\n", __builtin_cpu_supports("avx2")
-                                            ? "AVX2 (the CPU has it; chosen at run time)"
-                                            : "baseline x86-64 (SSE2; the CPU lacks AVX2)");
+  // The recompute kernel has AVX-512, AVX2 and baseline x86-64 (SSE2) builds, chosen at run time.
+  std::printf("recompute kernel: %s (the best this CPU runs; chosen at run time)\n",
+              recompute_kernel());
 
   // --- generate and load ------------------------------------------------------------------------
   // The previous period: 97 % of the current units (3 % are new this year) plus 3 % that have
@@ -329,6 +360,16 @@ int main(int argc, char** argv) {
   // --- (a) and (b), interleaved so both see the same machine state
   // ----------------------------------
   std::vector<double> ta, tb, ca, cb;
+  // Each recompute allocates about 40 MB of fresh cells and frees them when its tables are read.
+  // With glibc's defaults that memory can go back to the kernel after every call and return as
+  // zero-filled page faults (thousands per call; 5 to 20 % of (a)'s CPU in runs here). A server
+  // that recomputes often can keep its heap the same way; the benchmark does so while it times
+  // (a) and (b), and restores the defaults afterwards (before (e) measures memory).
+  // --malloc-defaults keeps glibc's defaults throughout.
+  if (o.keep_heap) {
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   std::size_t rows = 0;
   double sink = 0;
   for (int rep = 0; rep < 5; ++rep) {
@@ -342,6 +383,10 @@ int main(int argc, char** argv) {
     sink += bare_sum(cur, prev, o.threads);
     tb.push_back(ms_since(t));
     cb.push_back(cpu_ms() - c);
+  }
+  if (o.keep_heap) {
+    mallopt(M_TRIM_THRESHOLD, 128 << 10);  // glibc's default
+    malloc_trim(0);
   }
   const double a = median(ta), b = median(tb);
   std::printf(
@@ -449,15 +494,20 @@ int main(int argc, char** argv) {
       "buffers)\n",
       rss_per, rss_per / (8.0 * K));
 
-  // --- (f) SQLite
+  // --- (f) SQLite and the other peers
   // -----------------------------------------------------------------------------------
-  if (o.sqlite) {
-    // The recompute's county growth (accepted) is what SQLite must reproduce; read it from fresh
-    // cells since (d) changed the cubes.
+  if (o.sqlite || o.postgres || o.duckdb) {
+    // The recompute's county growth (accepted) is what the peers must reproduce; read it from
+    // fresh cells since (d) changed the cubes.
     PairCells cells = recompute_pair(cur, prev, o.threads);
     auto county =
         growth_rollup(cells.comparable, cur.dictionaries(), Rollup::county, StateGroup::accepted);
-    sqlite_compare(cur, prev, a, county);
+    if (o.sqlite) sqlite_compare(cur, prev, a, county);
+    namespace peers = statgov::bench;
+    const peers::PeerOptions po{o.threads, 3};
+    const double a_cpu = median(ca);
+    if (o.postgres) peers::print_peer(peers::run_postgres(cur, prev, po), a, a_cpu, county);
+    if (o.duckdb) peers::print_peer(peers::run_duckdb(cur, prev, po), a, a_cpu, county);
   }
   return 0;
 }

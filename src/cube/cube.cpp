@@ -1,11 +1,14 @@
 // Cube rows, maintained cells, rollups from cells, the comparable-unit pair and the full recompute.
 #include "cube/cube.hpp"
 
+#include <immintrin.h>
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <thread>
 
 namespace statgov::cube {
@@ -245,98 +248,150 @@ void ComparableCells::fit(const Dictionaries& dict) {
 
 // --- rollups from cells -------------------------------------------------------------------------
 
-std::vector<RollupRow> rollup(const Cells& cells, const Dictionaries& dict, Rollup by,
-                              StateGroup group) {
-  const bool township = by == Rollup::township;
-  const Grid& g = township ? cells.ts : cells.cds;
-  const std::vector<std::uint32_t>& states = township ? cells.ts_states : cells.cds_states;
-  const std::size_t k = static_cast<std::size_t>(g.k);
-  Slotter slotter{by, dict};
-  const std::size_t n_slots = slotter.slots();
-  std::vector<RollupRow> out(n_slots);
-  std::vector<bool> used(n_slots, false);
-  const std::size_t n_cells = std::min(g.cells(), states.size() / kStateCount);
-  for (std::size_t c = 0; c < n_cells; ++c) {
-    const std::uint32_t* st = &states[c * kStateCount];
-    std::uint32_t units = 0;
-    for (int s = 0; s < kStateCount; ++s) units += st[s];
-    if (units == 0) continue;  // most (county, division, size) cells are empty
-    CellKey key;
-    std::size_t slot = township ? slotter.township_slot(c, key) : slotter.slot(c, key);
-    RollupRow& row = out[slot];
-    if (!used[slot]) {
-      used[slot] = true;
-      row.key = key;
-      row.sum.assign(k, 0.0);
-      row.count.assign(k, 0);
-    }
-    for (int s = 0; s < kStateCount; ++s) row.units[s] += st[s];
-    for (int b : bands_of(group)) {
-      const double* sum = &g.sum[g.at(c, b)];
-      const std::uint32_t* cnt = &g.count[g.at(c, b)];
-      for (std::size_t i = 0; i < k; ++i) {
-        row.sum[i] += sum[i];
-        row.count[i] += cnt[i];
+// Several rollups in one pass over each grid: a cell's figures are read once and added to its row
+// in every rollup asked for (reading the grids once per rollup cost more than the adds).
+std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionaries& dict,
+                                            std::span<const Rollup> bys, StateGroup group) {
+  const std::size_t k = static_cast<std::size_t>(cells.cds.k);
+  struct Out {
+    Slotter slotter;
+    std::vector<RollupRow> rows;
+    std::vector<bool> used;
+  };
+  std::vector<Out> outs;
+  for (Rollup by : bys) {
+    Slotter slotter{by, dict};
+    const std::size_t n = slotter.slots();
+    outs.push_back({slotter, std::vector<RollupRow>(n), std::vector<bool>(n, false)});
+  }
+  for (const bool township : {false, true}) {
+    const Grid& g = township ? cells.ts : cells.cds;
+    const std::vector<std::uint32_t>& states = township ? cells.ts_states : cells.cds_states;
+    bool any = false;
+    for (const Out& o : outs) any |= (o.slotter.by == Rollup::township) == township;
+    if (!any) continue;
+    const std::size_t n_cells = std::min(g.cells(), states.size() / kStateCount);
+    for (std::size_t c = 0; c < n_cells; ++c) {
+      const std::uint32_t* st = &states[c * kStateCount];
+      std::uint32_t units = 0;
+      for (int s = 0; s < kStateCount; ++s) units += st[s];
+      if (units == 0) continue;  // most (county, division, size) cells are empty
+      for (Out& o : outs) {
+        if ((o.slotter.by == Rollup::township) != township) continue;
+        CellKey key;
+        const std::size_t slot =
+            township ? o.slotter.township_slot(c, key) : o.slotter.slot(c, key);
+        RollupRow& row = o.rows[slot];
+        if (!o.used[slot]) {
+          o.used[slot] = true;
+          row.key = key;
+          row.sum.assign(k, 0.0);
+          row.count.assign(k, 0);
+        }
+        for (int s = 0; s < kStateCount; ++s) row.units[s] += st[s];
+        double* sum = row.sum.data();
+        std::uint32_t* count = row.count.data();
+        for (int b : bands_of(group)) {
+          const double* cs = &g.sum[g.at(c, b)];
+          const std::uint32_t* cn = &g.count[g.at(c, b)];
+          for (std::size_t i = 0; i < k; ++i) sum[i] += cs[i], count[i] += cn[i];
+        }
       }
     }
   }
-  std::vector<RollupRow> rows;
-  for (std::size_t s = 0; s < n_slots; ++s)
-    if (used[s]) rows.push_back(std::move(out[s]));
-  std::sort(rows.begin(), rows.end(),
-            [](const RollupRow& a, const RollupRow& b) { return a.key < b.key; });
-  return rows;
+  std::vector<std::vector<RollupRow>> result;
+  for (Out& o : outs) {
+    std::vector<RollupRow> rows;
+    for (std::size_t s = 0; s < o.rows.size(); ++s)
+      if (o.used[s]) rows.push_back(std::move(o.rows[s]));
+    std::sort(rows.begin(), rows.end(),
+              [](const RollupRow& a, const RollupRow& b) { return a.key < b.key; });
+    result.push_back(std::move(rows));
+  }
+  return result;
+}
+
+std::vector<RollupRow> rollup(const Cells& cells, const Dictionaries& dict, Rollup by,
+                              StateGroup group) {
+  return std::move(rollups(cells, dict, {&by, 1}, group)[0]);
+}
+
+std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
+                                                   const Dictionaries& dict,
+                                                   std::span<const Rollup> bys, StateGroup group) {
+  const std::size_t k = static_cast<std::size_t>(cells.cds.k);
+  struct Out {
+    Slotter slotter;
+    std::vector<GrowthRow> rows;
+    std::vector<bool> used;
+  };
+  std::vector<Out> outs;
+  for (Rollup by : bys) {
+    Slotter slotter{by, dict};
+    const std::size_t n = slotter.slots();
+    outs.push_back({slotter, std::vector<GrowthRow>(n), std::vector<bool>(n, false)});
+  }
+  for (const bool township : {false, true}) {
+    const Grid& g = township ? cells.ts : cells.cds;
+    bool wanted = false;
+    for (const Out& o : outs) wanted |= (o.slotter.by == Rollup::township) == township;
+    if (!wanted) continue;
+    const std::size_t n_cells = g.cells();
+    for (std::size_t c = 0; c < n_cells; ++c) {
+      bool any = false;
+      for (int b : bands_of(group)) {
+        const std::uint32_t* cnt = &g.count[g.at(c, b)];
+        for (std::size_t i = 0; i < k && !any; ++i) any = cnt[i] != 0;
+      }
+      if (!any) continue;
+      for (Out& o : outs) {
+        if ((o.slotter.by == Rollup::township) != township) continue;
+        CellKey key;
+        const std::size_t slot =
+            township ? o.slotter.township_slot(c, key) : o.slotter.slot(c, key);
+        GrowthRow& row = o.rows[slot];
+        if (!o.used[slot]) {
+          o.used[slot] = true;
+          row.key = key;
+          row.current.assign(k, 0.0);
+          row.previous.assign(k, 0.0);
+          row.units.assign(k, 0);
+        }
+        double* cur = row.current.data();
+        double* prev = row.previous.data();
+        std::uint32_t* units = row.units.data();
+        for (int b : bands_of(group)) {
+          const std::size_t at = g.at(c, b);
+          const double* cs = &g.sum[at];
+          const double* ps = &g.second[at];
+          const std::uint32_t* cn = &g.count[at];
+          for (std::size_t i = 0; i < k; ++i) cur[i] += cs[i], prev[i] += ps[i], units[i] += cn[i];
+        }
+      }
+    }
+  }
+  std::vector<std::vector<GrowthRow>> result;
+  for (Out& o : outs) {
+    std::vector<GrowthRow> rows;
+    for (std::size_t s = 0; s < o.rows.size(); ++s) {
+      if (!o.used[s]) continue;
+      GrowthRow& r = o.rows[s];
+      r.growth.resize(k);
+      for (std::size_t i = 0; i < k; ++i)
+        r.growth[i] =
+            (r.units[i] == 0 || r.previous[i] == 0.0) ? kNaN : r.current[i] / r.previous[i] - 1.0;
+      rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const GrowthRow& a, const GrowthRow& b) { return a.key < b.key; });
+    result.push_back(std::move(rows));
+  }
+  return result;
 }
 
 std::vector<GrowthRow> growth_rollup(const ComparableCells& cells, const Dictionaries& dict,
                                      Rollup by, StateGroup group) {
-  const bool township = by == Rollup::township;
-  const Grid& g = township ? cells.ts : cells.cds;
-  const std::size_t k = static_cast<std::size_t>(g.k);
-  Slotter slotter{by, dict};
-  const std::size_t n_slots = slotter.slots();
-  std::vector<GrowthRow> out(n_slots);
-  std::vector<bool> used(n_slots, false);
-  const std::size_t n_cells = g.cells();
-  for (std::size_t c = 0; c < n_cells; ++c) {
-    bool any = false;
-    for (int b : bands_of(group)) {
-      const std::uint32_t* cnt = &g.count[g.at(c, b)];
-      for (std::size_t i = 0; i < k && !any; ++i) any = cnt[i] != 0;
-    }
-    if (!any) continue;
-    CellKey key;
-    std::size_t slot = township ? slotter.township_slot(c, key) : slotter.slot(c, key);
-    GrowthRow& row = out[slot];
-    if (!used[slot]) {
-      used[slot] = true;
-      row.key = key;
-      row.current.assign(k, 0.0);
-      row.previous.assign(k, 0.0);
-      row.units.assign(k, 0);
-    }
-    for (int b : bands_of(group)) {
-      std::size_t at = g.at(c, b);
-      for (std::size_t i = 0; i < k; ++i) {
-        row.current[i] += g.sum[at + i];
-        row.previous[i] += g.second[at + i];
-        row.units[i] += g.count[at + i];
-      }
-    }
-  }
-  std::vector<GrowthRow> rows;
-  for (std::size_t s = 0; s < n_slots; ++s) {
-    if (!used[s]) continue;
-    GrowthRow& r = out[s];
-    r.growth.resize(k);
-    for (std::size_t i = 0; i < k; ++i)
-      r.growth[i] =
-          (r.units[i] == 0 || r.previous[i] == 0.0) ? kNaN : r.current[i] / r.previous[i] - 1.0;
-    rows.push_back(std::move(r));
-  }
-  std::sort(rows.begin(), rows.end(),
-            [](const GrowthRow& a, const GrowthRow& b) { return a.key < b.key; });
-  return rows;
+  return std::move(growth_rollups(cells, dict, {&by, 1}, group)[0]);
 }
 
 // --- Cube ---------------------------------------------------------------------------------------
@@ -581,25 +636,44 @@ struct Partial {
   std::vector<std::uint32_t> n1c, n2c, cn1, cn2;
   std::vector<std::uint32_t> st1, st2;
 
-  void init(std::size_t first1, std::size_t cells1, std::size_t cells2, int k, bool comparable) {
+  // The wide kernel's grid ts for segments, cell-major and then indicator-major: a segment's
+  // results for one indicator are one 64-byte vector of sums and four counts (see kSums), added in
+  // one go; unwiden() adds them into s2, n2c, cs2, cp2, cn2 (where rows summed one by one went)
+  // once the threads' partials are combined.
+  // The previous period's partial in a fused pass keeps only its own sums and counts there (2
+  // slots each, wide_slots = 2); the current period's, 8 sums and 4 counts (wide_slots = 8).
+  std::vector<double> tsw;
+  std::vector<std::uint32_t> tsn;
+  int wide_slots = 0;
+
+  void init(std::size_t first1, std::size_t cells1, std::size_t cells2, int k, bool comparable,
+            int wide = 0) {
     lo1 = first1;
     n1 = cells1 * kBands;
     n2 = cells2 * kBands;
     s1.assign(n1 * k, 0.0);
     n1c.assign(n1 * k, 0);
-    s2.assign(n2 * k, 0.0);
-    n2c.assign(n2 * k, 0);
     st1.assign(cells1 * kStateCount, 0);
     st2.assign(cells2 * kStateCount, 0);
     if (comparable) {
       cs1.assign(n1 * k, 0.0);
       cp1.assign(n1 * k, 0.0);
       cn1.assign(n1 * k, 0);
+    }
+    wide_slots = wide;
+    if (wide) {
+      tsw.assign(cells2 * k * wide, 0.0);
+      tsn.assign(cells2 * k * (wide == 8 ? 4 : 2), 0);
+    }
+    s2.assign(n2 * k, 0.0);
+    n2c.assign(n2 * k, 0);
+    if (comparable) {
       cs2.assign(n2 * k, 0.0);
       cp2.assign(n2 * k, 0.0);
       cn2.assign(n2 * k, 0);
     }
   }
+  void unwiden(int k, bool comparable);
   // Add `o`, which covers cds cells from o.lo1 >= lo1 on.
   void add(const Partial& o, int k) {
     auto acc = [](auto& a, const auto& b, std::size_t at) {
@@ -610,8 +684,30 @@ struct Partial {
     acc(st1, o.st1, (o.lo1 - lo1) * kStateCount), acc(st2, o.st2, 0);
     acc(cs1, o.cs1, at), acc(cp1, o.cp1, at), acc(cn1, o.cn1, at), acc(cs2, o.cs2, 0),
         acc(cp2, o.cp2, 0), acc(cn2, o.cn2, 0);
+    acc(tsw, o.tsw, 0), acc(tsn, o.tsn, 0);
   }
 };
+
+void Partial::unwiden(int k, bool comparable) {
+  const std::size_t K = static_cast<std::size_t>(k), cells2 = n2 / kBands;
+  // Slots as in the wide kernel (see kSums): sums own b at 2b, comparable previous at 1 + 2b,
+  // comparable current at 4 + 2b; counts own b at b, comparable at 2 + b.
+  // In the previous period's partial, slots 0 and 1 are its own bands 0 and 1.
+  const std::size_t ws = static_cast<std::size_t>(wide_slots), wn = ws == 8 ? 4 : 2;
+  const std::size_t own = ws == 8 ? 2 : 1;
+  for (std::size_t c = 0; c < cells2; ++c)
+    for (std::size_t i = 0; i < K; ++i) {
+      const double* w = &tsw[(c * K + i) * ws];
+      const std::uint32_t* n = &tsn[(c * K + i) * wn];
+      for (std::size_t b = 0; b < 2; ++b) {
+        const std::size_t at = (c * kBands + b) * K + i;
+        s2[at] += w[own * b], n2c[at] += n[b];
+        if (comparable) cs2[at] += w[4 + 2 * b], cp2[at] += w[1 + 2 * b], cn2[at] += n[2 + b];
+      }
+    }
+  std::vector<double>().swap(tsw);
+  std::vector<std::uint32_t>().swap(tsn);
+}
 
 // The scan works in blocks of about kBlock rows. Per block, a scalar set-up pass splits the rows
 // into segments (runs of rows sharing both cells; after Cube::cluster a segment is a whole finest
@@ -824,13 +920,23 @@ void sum_block_base(const Cube& cur, const Cube* prev, const Block& b, Partial& 
   sum_block<2, kCmp, kPrev>(cur, prev, b, p, pp);
 }
 
-bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
+// The best build of the kernel this CPU runs; STATGOV_CUBE_KERNEL=avx2 or =base asks for a lesser
+// one (the tests run every build this way). Read per recompute: a getenv is cheap beside one.
+enum class Kernel : std::uint8_t { base, avx2, avx512 };
+Kernel kernel() {
+  static const Kernel best = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt")
+                                 ? Kernel::avx512
+                             : __builtin_cpu_supports("avx2") ? Kernel::avx2
+                                                              : Kernel::base;
+  const char* want = std::getenv("STATGOV_CUBE_KERNEL");
+  if (want == nullptr) return best;
+  const std::string_view w(want);
+  const Kernel k = w == "base" ? Kernel::base : w == "avx2" ? Kernel::avx2 : Kernel::avx512;
+  return std::min(k, best);
 }
 
 void sum(const Cube& cur, const Cube* prev, const Block& b, Partial& p, Partial* pp) {
-  const bool avx2 = have_avx2();
+  const bool avx2 = kernel() >= Kernel::avx2;
   if (pp)
     (avx2 ? sum_block_avx2<true, true> : sum_block_base<true, true>)(cur, prev, b, p, pp);
   else if (prev)
@@ -964,6 +1070,436 @@ void scan(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t 
   }
 }
 
+// --- the wide kernel (AVX-512) ---
+// The same segments with 8-row steps and the lane masks held as bits, which AVX-512 applies to an
+// add for free (a masked add): the masks cost a byte per 8 rows instead of 8 bytes per row, and no
+// AND per value; counts are popcounts of the masks. Per segment and indicator the 8 sums are
+// reduced together (a transpose-and-add tree, 21 instructions for all 8) into one vector whose
+// lanes are the segment's slots in grid ts, which this kernel keeps as cell x indicator x 8 sums
+// (and 4 counts), so they go in with one vector add. Pass 1 reads the columns one after the other
+// (they stream as in a plain sum) into a per-block buffer; pass 2 takes it segment by segment, so
+// consecutive indicators land side by side in grid ts, and grid cds is written once per cds cell
+// (consecutive segments share it after Cube::cluster), not once per segment; pass 3 adds the rows
+// summed one by one, each across all indicators. Every order of rows still sums exactly.
+constexpr std::uint32_t kWide = 8;
+constexpr std::uint32_t kWideBlock = 1024;  // rows per block
+constexpr std::uint32_t kWideAhead = 256;   // rows prefetched ahead in each column (2 KB)
+// Bits of a row's code, and bytes of a group's mask word: current band 0/1, pair band 0/1, the
+// previous period's own band 0/1 (its row summed in this segment's cells).
+constexpr unsigned kM0 = 1, kP0 = 4, kQ0 = 16;
+// Slots of the 8-sum vector (the reduction tree's lane order): own band b at 2b, comparable
+// previous-period sums of pair band b at 1 + 2b, comparable current-period sums at 4 + 2b; lanes 5
+// and 7 carry the previous period's own sums (bands 0, 1), which go to the other partial. Counts:
+// own band b at b, comparable pair band b at 2 + b.
+constexpr std::uint32_t kSums = 8, kCounts = 4;
+
+constexpr std::uint8_t kBandOf[8] = {2, 2, 1, 2, 1, 1, 0, 2};  // band_of by State value
+static_assert(static_cast<int>(State::accepted) == 6 && static_cast<int>(State::submitted) == 2);
+
+struct WideSegment {
+  std::uint32_t row, group, groups;        // first row, first mask word, 8-row steps
+  std::uint32_t c1, c2;                    // cds cell (from the partial's lo1) and ts cell
+  std::uint32_t pc1 = kNone, pc2 = kNone;  // the previous period's, when some of its rows are here
+};
+struct WideRow {  // a row summed one by one into its own cells (c1 from the partial's lo1)
+  std::uint32_t row, c1, c2;
+  std::uint8_t band;
+};
+struct WidePair {  // a comparable row summed one by one
+  std::uint32_t row, partner, c1, c2;
+  std::uint8_t band;
+};
+
+struct WideBlock {
+  std::vector<WideSegment> segs;
+  std::vector<std::uint64_t> bits;  // per 8-row step: byte j = mask j, bit r = the step's row r
+  std::vector<WideRow> own, prev_own;
+  std::vector<WidePair> pair;
+  std::vector<const double*> x, y;  // the columns of both periods
+  std::vector<double> zs;           // per indicator and segment: its 8 sums
+  std::vector<std::uint32_t> ns;    // and its 6 counts (8 apart)
+  std::vector<double> lx, ly;       // values of rows summed one by one, [row][k]
+  std::vector<double> zc;           // the open cds cell's sums, [k][slot]
+  std::vector<std::uint32_t> nc;    // and counts, [k][8]: own 0/1, comparable 0/1, previous 0/1
+  WideBlock(const Cube& cur, const Cube* prev) {
+    for (int k = 0; k < cur.indicators(); ++k) {
+      x.push_back(cur.column(k).data());
+      y.push_back(prev ? prev->column(k).data() : nullptr);
+    }
+    zc.assign(x.size() * kSums, 0.0);
+    nc.assign(x.size() * 8, 0);
+  }
+  void reset(std::uint32_t rows) {
+    segs.clear(), own.clear(), prev_own.clear(), pair.clear();
+    if (bits.size() < rows) bits.resize(rows);  // a segment of n rows takes at most n words
+  }
+};
+
+// 8 x 8 bit transpose: bit 8r + j (row r's code bit j) to bit 8j + r (mask j's bit for row r).
+std::uint64_t transpose8(std::uint64_t x) {
+  std::uint64_t t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAull;
+  x ^= t ^ (t << 7);
+  t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCull;
+  x ^= t ^ (t << 14);
+  t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ull;
+  return x ^ t ^ (t << 28);
+}
+
+// Per-state counts of a segment in two registers, 16 bits per state (a segment has at most a block
+// rows): counting into memory row by row makes a store-to-load chain when rows share a state.
+struct StateCounts {
+  std::uint64_t lo = 0, hi = 0;
+  void add(unsigned s) {
+    const std::uint64_t inc = std::uint64_t{1} << (16 * (s & 3));
+    lo += inc & (0 - std::uint64_t{s < 4});
+    hi += inc & (0 - std::uint64_t{s >= 4});
+  }
+  void flush(std::uint32_t* a, std::uint32_t* b) const {
+    for (int s = 0; s < kStateCount; ++s) {
+      const auto n = static_cast<std::uint32_t>(((s < 4 ? lo : hi) >> (16 * (s & 3))) & 0xFFFF);
+      a[s] += n, b[s] += n;
+    }
+  }
+};
+
+// Grid cds gets a cds cell's results for one indicator. Inlined into the AVX-512 kernel: a call to
+// code built for baseline x86-64 (SSE) while the upper halves of the vector registers are in use
+// costs a state transition on every SSE instruction (see the end of sum_block_wide).
+[[gnu::target("avx512f,popcnt"), gnu::always_inline]] inline void flush_cds(
+    const double* z, const std::uint32_t* n, std::size_t at, std::size_t prev_at, std::size_t K,
+    Partial& p, Partial* pp, bool cmp) {
+  p.s1[at] += z[0], p.s1[at + K] += z[2];
+  p.n1c[at] += n[0], p.n1c[at + K] += n[1];
+  if (cmp) {
+    p.cs1[at] += z[4], p.cs1[at + K] += z[6];
+    p.cp1[at] += z[1], p.cp1[at + K] += z[3];
+    p.cn1[at] += n[2], p.cn1[at + K] += n[3];
+  }
+  if (pp && prev_at != kNone) {
+    pp->s1[prev_at] += z[5], pp->s1[prev_at + K] += z[7];
+    pp->n1c[prev_at] += n[4], pp->n1c[prev_at + K] += n[5];
+  }
+}
+
+// The open cds cell's results for every indicator into grid cds, and the buffers cleared.
+[[gnu::target("avx512f,popcnt"), gnu::always_inline]] inline void flush_open(
+    WideBlock& b, std::uint32_t open, std::uint32_t open_prev, std::uint32_t K, Partial& p,
+    Partial* pp, bool cmp) {
+  if (open == kNone) return;
+  const std::size_t KB = std::size_t{K} * kBands;
+  for (std::uint32_t k = 0; k < K; ++k) {
+    flush_cds(&b.zc[k * kSums], &b.nc[k * 8], open * KB + k,
+              open_prev == kNone ? std::size_t{kNone} : open_prev * KB + k, K, p, pp, cmp);
+    _mm512_storeu_pd(&b.zc[k * kSums], _mm512_setzero_pd());
+    for (int j = 0; j < 8; ++j) b.nc[k * 8 + j] = 0;
+  }
+}
+
+// The zero-masked forms of the shuffles: the plain ones start from _mm512_undefined_pd(), which
+// g++ 12 flags as maybe-uninitialized (-Werror). With a full mask they compile to the same code.
+#define shuf(a, b, imm) _mm512_maskz_shuffle_f64x2(0xFF, a, b, imm)
+// 8 vectors of 8 partial sums to one vector of 8 totals, in the slot order above.
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d reduce8(__m512d a0, __m512d a1,
+                                                                      __m512d c0, __m512d c1,
+                                                                      __m512d d0, __m512d d1,
+                                                                      __m512d e0, __m512d e1) {
+  // Pairs: [A 0..3 + A 4..7 | B 0..3 + B 4..7].
+  const __m512d p0 = _mm512_add_pd(shuf(a0, a1, 0x44), shuf(a0, a1, 0xEE));
+  const __m512d p1 = _mm512_add_pd(shuf(c0, c1, 0x44), shuf(c0, c1, 0xEE));
+  const __m512d p2 = _mm512_add_pd(shuf(d0, d1, 0x44), shuf(d0, d1, 0xEE));
+  const __m512d p3 = _mm512_add_pd(shuf(e0, e1, 0x44), shuf(e0, e1, 0xEE));
+  // Quads: two partials per quantity, a0 a1 c0 c1 and d0 d1 e0 e1.
+  const __m512d q0 = _mm512_add_pd(shuf(p0, p1, 0x88), shuf(p0, p1, 0xDD));
+  const __m512d q1 = _mm512_add_pd(shuf(p2, p3, 0x88), shuf(p2, p3, 0xDD));
+  // [a0 d0 a1 d1 c0 e0 c1 e1].
+  return _mm512_add_pd(_mm512_maskz_unpacklo_pd(0xFF, q0, q1),
+                       _mm512_maskz_unpackhi_pd(0xFF, q0, q1));
+}
+#undef shuf
+
+// Rows summed one by one into their own cells: `v` holds their values row-major.
+[[gnu::target("avx512f,popcnt"), gnu::always_inline]] inline void own_rows(
+    const std::vector<WideRow>& rows, const double*& v, std::uint32_t K, double* s1,
+    std::uint32_t* n1, double* s2, std::uint32_t* n2) {
+  const std::size_t KB = std::size_t{K} * kBands;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const WideRow& o = rows[r];
+    if (r + 1 < rows.size()) {
+      const WideRow& q = rows[r + 1];
+      const std::size_t a = q.c1 * KB + q.band * K;
+      for (std::uint32_t k = 0; k < K; k += 8) {
+        _mm_prefetch(reinterpret_cast<const char*>(s1 + a + k), _MM_HINT_T0);
+        if (k % 16 == 0) _mm_prefetch(reinterpret_cast<const char*>(n1 + a + k), _MM_HINT_T0);
+      }
+    }
+    const std::size_t a1 = o.c1 * KB + o.band * K, a2 = (o.c2 * kBands + o.band) * std::size_t{K};
+    for (std::uint32_t k = 0; k < K; ++k, ++v) {
+      const double x = *v;
+      if (x != x) continue;
+      s1[a1 + k] += x, n1[a1 + k] += 1, s2[a2 + k] += x, n2[a2 + k] += 1;
+    }
+  }
+}
+
+template <bool kCmp, bool kPrev>
+[[gnu::target("avx512f,popcnt")]] void sum_block_wide(const Cube& cur, WideBlock& b, Partial& p,
+                                                      Partial* pp) {
+  const std::uint32_t K = static_cast<std::uint32_t>(cur.indicators());
+  const std::size_t KB = std::size_t{K} * kBands;   // cds cell stride
+  const std::size_t KW = std::size_t{K} * kSums;    // ts cell stride, sums
+  const std::size_t KN = std::size_t{K} * kCounts;  // ts cell stride, counts
+  const std::size_t nseg = b.segs.size();
+  b.zs.resize(nseg * KW);
+  b.ns.resize(nseg * K * 8);
+  b.lx.resize((b.own.size() + b.pair.size()) * K);
+  b.ly.resize((b.pair.size() + b.prev_own.size()) * K);
+  // Pass 1, column by column (the columns stream as in a plain sum): each segment's 8 sums and 6
+  // counts per indicator into the block's buffers, [segment][k]; the values of rows summed one by
+  // one are gathered row-major.
+  for (std::uint32_t k = 0; k < K; ++k) {
+    const double* x = b.x[k];
+    const double* y = b.y[k];
+    double* zs = b.zs.data() + k * kSums;
+    std::uint32_t* ns = b.ns.data() + k * 8;
+    for (const WideSegment& g : b.segs) {
+      const std::uint64_t* m = b.bits.data() + g.group;
+      const double* xs = x + g.row;
+      const double* ys = kCmp ? y + g.row : nullptr;
+      __m512d a0 = _mm512_setzero_pd(), a1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0, e0 = a0,
+              e1 = a0;
+      std::uint32_t n0 = 0, n1 = 0, u0 = 0, u1 = 0, j0 = 0, j1 = 0;
+      for (std::uint32_t i = 0; i < g.groups; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(xs + i * kWide + kWideAhead), _MM_HINT_T0);
+        const std::uint64_t w = m[i];
+        const __m512d v = _mm512_loadu_pd(xs + i * kWide);
+        const unsigned ok = _mm512_cmp_pd_mask(v, v, _CMP_ORD_Q);
+        const unsigned t0 = static_cast<unsigned>(w) & ok, t1 = static_cast<unsigned>(w >> 8) & ok;
+        a0 = _mm512_mask_add_pd(a0, static_cast<__mmask8>(t0), a0, v);
+        a1 = _mm512_mask_add_pd(a1, static_cast<__mmask8>(t1), a1, v);
+        n0 += __builtin_popcount(t0 & 0xFF), n1 += __builtin_popcount(t1 & 0xFF);
+        if constexpr (kCmp) {
+          _mm_prefetch(reinterpret_cast<const char*>(ys + i * kWide + kWideAhead), _MM_HINT_T0);
+          const __m512d u = _mm512_loadu_pd(ys + i * kWide);
+          const unsigned wok = _mm512_cmp_pd_mask(u, u, _CMP_ORD_Q);
+          const unsigned both = ok & wok;
+          const unsigned r0 = static_cast<unsigned>(w >> 16) & both;
+          const unsigned r1 = static_cast<unsigned>(w >> 24) & both;
+          c0 = _mm512_mask_add_pd(c0, static_cast<__mmask8>(r0), c0, v);
+          c1 = _mm512_mask_add_pd(c1, static_cast<__mmask8>(r1), c1, v);
+          d0 = _mm512_mask_add_pd(d0, static_cast<__mmask8>(r0), d0, u);
+          d1 = _mm512_mask_add_pd(d1, static_cast<__mmask8>(r1), d1, u);
+          u0 += __builtin_popcount(r0 & 0xFF), u1 += __builtin_popcount(r1 & 0xFF);
+          if constexpr (kPrev) {
+            const unsigned h0 = static_cast<unsigned>(w >> 32) & wok;
+            const unsigned h1 = static_cast<unsigned>(w >> 40) & wok;
+            e0 = _mm512_mask_add_pd(e0, static_cast<__mmask8>(h0), e0, u);
+            e1 = _mm512_mask_add_pd(e1, static_cast<__mmask8>(h1), e1, u);
+            j0 += __builtin_popcount(h0 & 0xFF), j1 += __builtin_popcount(h1 & 0xFF);
+          }
+        }
+      }
+      _mm512_storeu_pd(zs, reduce8(a0, a1, c0, c1, d0, d1, e0, e1));
+      ns[0] = n0, ns[1] = n1, ns[2] = u0, ns[3] = u1, ns[4] = j0, ns[5] = j1, ns[6] = ns[7] = 0;
+      zs += KW, ns += K * 8;
+    }
+    double* lx = b.lx.data() + k;
+    double* ly = b.ly.data() + k;
+    for (const WideRow& o : b.own) *lx = x[o.row], lx += K;
+    if constexpr (kCmp)
+      for (const WidePair& o : b.pair) *lx = x[o.row], lx += K, *ly = y[o.partner], ly += K;
+    if constexpr (kPrev)
+      for (const WideRow& o : b.prev_own) *ly = y[o.row], ly += K;
+  }
+  // Pass 2, segment by segment: its results for consecutive indicators are adjacent in grid ts;
+  // grid cds gets them once per cds cell (consecutive segments share one after Cube::cluster).
+  const __m512i to_own = _mm512_set_epi64(0, 0, 0, 0, 0, 0, 7, 5);  // lanes 5, 7 to 0, 1
+  double* zc = b.zc.data();
+  std::uint32_t* nc = b.nc.data();
+  std::uint32_t open = kNone, open_prev = kNone;
+  for (std::size_t s = 0; s < nseg; ++s) {
+    const WideSegment& g = b.segs[s];
+    if (g.c1 != open) {
+      flush_open(b, open, open_prev, K, p, kPrev ? pp : nullptr, kCmp);
+      open = g.c1, open_prev = kNone;
+    }
+    if (kPrev && g.pc1 != kNone) open_prev = g.pc1;
+    double* tw = p.tsw.data() + g.c2 * KW;
+    std::uint32_t* tn = p.tsn.data() + g.c2 * KN;
+    // The previous period's partial: 2 sums and 2 counts per cell and indicator.
+    double* ptw = kPrev && g.pc2 != kNone ? pp->tsw.data() + g.pc2 * K * 2 : nullptr;
+    std::uint32_t* ptn = kPrev && g.pc2 != kNone ? pp->tsn.data() + g.pc2 * K * 2 : nullptr;
+    for (std::uint32_t k = 0; k < K; ++k) {
+      const __m512d z = _mm512_loadu_pd(b.zs.data() + (s * K + k) * kSums);
+      const std::uint32_t* n = b.ns.data() + (s * K + k) * 8;
+      double* zk = zc + k * kSums;
+      _mm512_storeu_pd(zk, _mm512_add_pd(_mm512_loadu_pd(zk), z));
+      auto* nk = reinterpret_cast<__m256i*>(nc + k * 8);
+      _mm256_storeu_si256(
+          nk, _mm256_add_epi32(_mm256_loadu_si256(nk),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(n))));
+      double* t = tw + k * kSums;
+      _mm512_storeu_pd(t, _mm512_add_pd(_mm512_loadu_pd(t), z));
+      auto* tc = reinterpret_cast<__m128i*>(tn + k * kCounts);
+      _mm_storeu_si128(tc, _mm_add_epi32(_mm_loadu_si128(tc),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(n))));
+      if (ptw) {
+        double* pt = ptw + k * 2;
+        const __m512d q = _mm512_maskz_permutexvar_pd(0x03, to_own, z);
+        const __m128d e = _mm_setr_pd(q[0], q[1]);  // (the cast intrinsic trips -Werror as above)
+        _mm_storeu_pd(pt, _mm_add_pd(_mm_loadu_pd(pt), e));
+        auto* pc = reinterpret_cast<__m128i*>(ptn + k * 2);
+        _mm_storel_epi64(pc,
+                         _mm_add_epi32(_mm_loadl_epi64(pc),
+                                       _mm_loadl_epi64(reinterpret_cast<const __m128i*>(n + 4))));
+      }
+    }
+  }
+  flush_open(b, open, open_prev, K, p, kPrev ? pp : nullptr, kCmp);
+  // Pass 3: rows summed one by one, each across all indicators (adjacent in both grids). Their
+  // cells are anywhere in grid cds (units that moved, units of one period only), so the next row's
+  // cells are prefetched while this one is added.
+  const double* lx = b.lx.data();
+  const double* ly = b.ly.data();
+  own_rows(b.own, lx, K, p.s1.data(), p.n1c.data(), p.s2.data(), p.n2c.data());
+  if constexpr (kCmp) {
+    double *cs1 = p.cs1.data(), *cp1 = p.cp1.data(), *cs2 = p.cs2.data(), *cp2 = p.cp2.data();
+    std::uint32_t *cn1 = p.cn1.data(), *cn2 = p.cn2.data();
+    for (const WidePair& o : b.pair) {
+      const std::size_t a1 = o.c1 * KB + o.band * K;
+      const std::size_t a2 = (o.c2 * kBands + o.band) * std::size_t{K};
+      for (std::uint32_t k = 0; k < K; ++k, ++lx, ++ly) {
+        const double v = *lx, w = *ly;
+        if (v != v || w != w) continue;
+        cs1[a1 + k] += v, cp1[a1 + k] += w, cn1[a1 + k] += 1;
+        cs2[a2 + k] += v, cp2[a2 + k] += w, cn2[a2 + k] += 1;
+      }
+    }
+  }
+  if constexpr (kPrev)
+    own_rows(b.prev_own, ly, K, pp->s1.data(), pp->n1c.data(), pp->s2.data(), pp->n2c.data());
+  // g++ 12 does not end this function with a vzeroupper of its own; without one, the SSE code
+  // that runs next on this thread (the scan, rollups, the caller) paid a state transition per
+  // instruction: the bare sum of the benchmark ran 3.5x slower after a recompute.
+  _mm256_zeroupper();
+}
+
+void sum_wide(const Cube& cur, const Cube* prev, WideBlock& b, Partial& p, Partial* pp) {
+  if (pp)
+    sum_block_wide<true, true>(cur, b, p, pp);
+  else if (prev)
+    sum_block_wide<true, false>(cur, b, p, pp);
+  else
+    sum_block_wide<false, false>(cur, b, p, pp);
+}
+
+// scan() for the wide kernel: the same segments and fallbacks, codes packed 8 rows to a word.
+void scan_wide(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t end,
+               Partial& p, Partial* pp, const CellMap* map, std::uint32_t prev_begin,
+               std::uint32_t prev_end) {
+  const bool cmp = prev != nullptr && prev->units() > 0;
+  if (!cmp) pp = nullptr;
+  const std::uint32_t n_prev = cmp ? static_cast<std::uint32_t>(prev->units()) : 0;
+  const std::uint32_t n_cur = static_cast<std::uint32_t>(cur.units());
+  const std::uint32_t limit = cmp ? std::min(n_cur, n_prev) : n_cur;
+  const std::uint32_t lo1 = static_cast<std::uint32_t>(p.lo1);
+  const std::uint32_t plo1 = pp ? static_cast<std::uint32_t>(pp->lo1) : 0;
+  WideBlock b(cur, cmp ? prev : nullptr);
+  auto prev_row = [&](std::uint32_t i) {
+    const unsigned s = static_cast<unsigned>(prev->row_state(i));
+    const std::uint32_t c1 = prev->row_cds(i) - plo1, c2 = prev->row_ts(i);
+    pp->st1[c1 * kStateCount + s]++;
+    pp->st2[c2 * kStateCount + s]++;
+    const std::uint8_t band = kBandOf[s];
+    if (band < 2) b.prev_own.push_back({i, c1, c2, band});
+  };
+  std::uint32_t cursor = 0;  // where the next partner is looked for first
+  for (std::uint32_t bb = begin; bb < end; bb += kWideBlock) {
+    const std::uint32_t be = std::min(end, bb + kWideBlock);
+    b.reset(be - bb);
+    std::uint32_t groups = 0;
+    for (std::uint32_t r = bb; r < be;) {
+      const std::uint32_t c1 = cur.row_cds(r), c2 = cur.row_ts(r);
+      std::uint32_t e = r + 1;
+      while (e < be && cur.row_cds(e) == c1 && cur.row_ts(e) == c2) ++e;
+      const std::uint32_t steps = (e - r + kWide - 1) / kWide;
+      const bool vec = std::uint64_t{r} + steps * kWide <= limit;
+      const std::uint32_t pc1 = pp ? map->cds(c1) : kNone, pc2 = pp ? map->ts(c2) : kNone;
+      const bool prev_cells = pc1 != kNone && pc2 != kNone;
+      StateCounts own_states, prev_states;
+      bool matched = false;
+      std::uint64_t word = 0;
+      for (std::uint32_t i = r; i < e; ++i) {
+        const unsigned s = static_cast<unsigned>(cur.row_state(i));
+        const std::uint8_t band = kBandOf[s];
+        own_states.add(s);
+        unsigned code = 0;
+        if (band < 2) {
+          if (vec)
+            code |= kM0 << band;
+          else
+            b.own.push_back({i, c1 - lo1, c2, band});
+        }
+        if (pp && i < n_prev) {
+          if (vec && prev_cells && prev->row_cds(i) == pc1 && prev->row_ts(i) == pc2) {
+            const unsigned ps = static_cast<unsigned>(prev->row_state(i));
+            prev_states.add(ps);
+            matched = true;
+            if (kBandOf[ps] < 2) code |= kQ0 << kBandOf[ps];
+          } else {
+            prev_row(i);
+          }
+        }
+        if (cmp && band < 2) {
+          // The partner: the same row after align_to, else the row after the last partner
+          // found, else the id index.
+          std::optional<std::uint32_t> q;
+          const UnitId id = cur.row_id(i);
+          if (i < n_prev && prev->row_id(i) == id)
+            q = i;
+          else if (cursor < n_prev && prev->row_id(cursor) == id)
+            q = cursor;
+          else
+            q = prev->find(id);
+          if (q) {
+            cursor = *q + 1;
+            const int pb = pair_band(band, kBandOf[static_cast<unsigned>(prev->row_state(*q))]);
+            if (pb < 2) {
+              if (vec && *q == i)
+                code |= kP0 << pb;
+              else
+                b.pair.push_back({i, *q, c1 - lo1, c2, static_cast<std::uint8_t>(pb)});
+            }
+          }
+        }
+        if (vec) {
+          const std::uint32_t lane = (i - r) % kWide;
+          word |= std::uint64_t{code} << (8 * lane);
+          if (lane == kWide - 1 || i + 1 == e) {
+            b.bits[groups + (i - r) / kWide] = transpose8(word);
+            word = 0;
+          }
+        }
+      }
+      own_states.flush(&p.st1[(c1 - lo1) * kStateCount], &p.st2[c2 * kStateCount]);
+      if (matched)
+        prev_states.flush(&pp->st1[(pc1 - plo1) * kStateCount], &pp->st2[pc2 * kStateCount]);
+      if (vec) {
+        b.segs.push_back(
+            {r, groups, steps, c1 - lo1, c2, matched ? pc1 - plo1 : kNone, matched ? pc2 : kNone});
+        groups += steps;
+      }
+      r = e;
+    }
+    sum_wide(cur, cmp ? prev : nullptr, b, p, pp);
+  }
+  // The previous period's rows past the end of the current one.
+  for (std::uint32_t bb = prev_begin; pp && bb < prev_end; bb += kWideBlock) {
+    b.reset(0);
+    for (std::uint32_t i = bb; i < std::min(prev_end, bb + kWideBlock); ++i) prev_row(i);
+    sum_wide(cur, prev, b, p, pp);
+  }
+}
+
 // The cds cells [lo, hi) that rows [b, e) of `c` fall in.
 std::pair<std::size_t, std::size_t> cds_range(const Cube& c, std::uint32_t b, std::uint32_t e) {
   std::size_t lo = ~std::size_t{0}, hi = 0;
@@ -989,6 +1525,7 @@ Partial run(const Cube& cur, const Cube* prev, int threads, Partial* fused = nul
     prev_cells1 = prev->dictionaries().counties() * kDivisions * kSizes;
     prev_cells2 = prev->dictionaries().townships() * kSizes;
   }
+  const bool wide = kernel() == Kernel::avx512;
   std::vector<Partial> parts(static_cast<std::size_t>(threads));
   std::vector<Partial> prev_parts(fused ? static_cast<std::size_t>(threads) : 0);
   const std::uint32_t n = static_cast<std::uint32_t>(cur.units());
@@ -998,8 +1535,11 @@ Partial run(const Cube& cur, const Cube* prev, int threads, Partial* fused = nul
     const std::uint32_t e = static_cast<std::uint32_t>(std::uint64_t{n} * (t + 1) / threads);
     // Thread 0's partial becomes the result, so it covers every cell; the others only theirs.
     auto [lo, hi] = t == 0 ? std::pair<std::size_t, std::size_t>{0, cells1} : cds_range(cur, b, e);
-    parts[t].init(lo, hi - lo, cells2, K, prev != nullptr);
-    if (!fused) return scan(cur, prev, b, e, parts[t]);
+    parts[t].init(lo, hi - lo, cells2, K, prev != nullptr, wide ? 8 : 0);
+    if (!fused) {
+      if (wide) return scan_wide(cur, prev, b, e, parts[t], nullptr, nullptr, 0, 0);
+      return scan(cur, prev, b, e, parts[t]);
+    }
     // The previous period's rows [b, e), and for the last thread those past the current's end.
     const std::uint32_t pb = t + 1 == threads ? n : 0;
     const std::uint32_t pe = t + 1 == threads ? n_prev : 0;
@@ -1010,7 +1550,8 @@ Partial run(const Cube& cur, const Cube* prev, int threads, Partial* fused = nul
       plo = h1 > l1 ? l1 : l2, phi = h1 > l1 ? h1 : h2;
       if (h1 > l1 && h2 > l2) plo = std::min(l1, l2), phi = std::max(h1, h2);
     }
-    prev_parts[t].init(plo, phi - plo, prev_cells2, K, false);
+    prev_parts[t].init(plo, phi - plo, prev_cells2, K, false, wide ? 2 : 0);
+    if (wide) return scan_wide(cur, prev, b, e, parts[t], &prev_parts[t], &*map, pb, pe);
     scan(cur, prev, b, e, parts[t], &prev_parts[t], &*map, pb, pe);
   };
   std::vector<std::thread> pool;
@@ -1018,8 +1559,10 @@ Partial run(const Cube& cur, const Cube* prev, int threads, Partial* fused = nul
   work(0);
   for (auto& th : pool) th.join();
   for (int t = 1; t < threads; ++t) parts[0].add(parts[t], K);
+  if (wide) parts[0].unwiden(K, prev != nullptr);
   if (fused) {
     for (int t = 1; t < threads; ++t) prev_parts[0].add(prev_parts[t], K);
+    if (wide) prev_parts[0].unwiden(K, false);
     *fused = std::move(prev_parts[0]);
   }
   return std::move(parts[0]);
@@ -1068,6 +1611,18 @@ PairCells recompute_pair(const Cube& current, const Cube& previous, int threads)
   out.previous = previous.units() > 0 && current.units() > 0 ? cells_from(q, previous)
                                                              : recompute_cells(previous, threads);
   return out;
+}
+
+const char* recompute_kernel() {
+  switch (kernel()) {
+    case Kernel::avx512:
+      return "AVX-512";
+    case Kernel::avx2:
+      return "AVX2";
+    case Kernel::base:
+      break;
+  }
+  return "baseline x86-64 (SSE2)";
 }
 
 void Cube::recompute(int threads) { cells_ = recompute_cells(*this, threads); }

@@ -179,6 +179,14 @@ std::vector<RollupRow> rollup(const Cells& cells, const Dictionaries& dict, Roll
 // Growth rows: rows with at least one comparable unit for some indicator, ordered by key.
 std::vector<GrowthRow> growth_rollup(const ComparableCells& cells, const Dictionaries& dict,
                                      Rollup by, StateGroup group);
+// Several rollups of one state group at once, result i for by[i], equal to rollup() and
+// growth_rollup() one by one but reading each grid once (a view showing several tables, the
+// benchmark's full recompute).
+std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionaries& dict,
+                                            std::span<const Rollup> by, StateGroup group);
+std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
+                                                   const Dictionaries& dict,
+                                                   std::span<const Rollup> by, StateGroup group);
 
 // Thread safety: a Cube is not synchronised. The service that owns it (one per form and period)
 // keeps it with a std::shared_mutex: the event handler that applies submissions and reviews takes
@@ -270,6 +278,10 @@ struct PairCells {
   ComparableCells comparable;
 };
 PairCells recompute_pair(const Cube& current, const Cube& previous, int threads);
+// Which build of the recompute kernel runs here: "AVX-512", "AVX2" or "baseline x86-64 (SSE2)",
+// the best the CPU has (the environment variable STATGOV_CUBE_KERNEL=avx2 or =base asks for a
+// lesser one; the tests check every build that way).
+const char* recompute_kernel();
 
 // Two cubes of the same form, the current period and its base (same period last year or the
 // previous period), with comparable cells maintained as either side changes.

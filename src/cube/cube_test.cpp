@@ -113,8 +113,31 @@ std::string where(Rollup by, StateGroup g, const CellKey& key) {
          std::to_string(key.division) + " size " + std::to_string(key.size);
 }
 
+// The recompute kernel builds this CPU runs (each asks STATGOV_CUBE_KERNEL for itself; an
+// unsupported one falls back to a lesser build, which is then simply checked twice).
+const char* const kKernels[] = {"base", "avx2", "avx512"};
+struct KernelOverride {
+  explicit KernelOverride(const char* k) { setenv("STATGOV_CUBE_KERNEL", k, 1); }
+  ~KernelOverride() { unsetenv("STATGOV_CUBE_KERNEL"); }
+};
+
 void check_rollups(const Cells& cells, const Dictionaries& dict, const Model& m, int K,
                    const char* label) {
+  for (StateGroup g : kGroups) {
+    // All rollups at once give the same rows as one by one.
+    auto all = rollups(cells, dict, kRollups, g);
+    ASSERT_EQ(all.size(), std::size(kRollups));
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      auto one = rollup(cells, dict, kRollups[i], g);
+      ASSERT_EQ(all[i].size(), one.size()) << label;
+      for (std::size_t r = 0; r < one.size(); ++r) {
+        EXPECT_EQ(all[i][r].key, one[r].key) << label;
+        EXPECT_EQ(all[i][r].units, one[r].units) << label;
+        EXPECT_EQ(all[i][r].sum, one[r].sum) << label;
+        EXPECT_EQ(all[i][r].count, one[r].count) << label;
+      }
+    }
+  }
   for (Rollup by : kRollups)
     for (StateGroup g : kGroups) {
       auto want = naive_rollup(m, K, by, g);
@@ -137,6 +160,20 @@ void check_rollups(const Cells& cells, const Dictionaries& dict, const Model& m,
 
 void check_growth(const ComparableCells& cells, const Dictionaries& dict, const Model& cur,
                   const Model& prev, int K, const char* label) {
+  for (StateGroup g : kGroups) {
+    auto all = growth_rollups(cells, dict, kRollups, g);
+    ASSERT_EQ(all.size(), std::size(kRollups));
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      auto one = growth_rollup(cells, dict, kRollups[i], g);
+      ASSERT_EQ(all[i].size(), one.size()) << label;
+      for (std::size_t r = 0; r < one.size(); ++r) {
+        EXPECT_EQ(all[i][r].key, one[r].key) << label;
+        EXPECT_EQ(all[i][r].current, one[r].current) << label;
+        EXPECT_EQ(all[i][r].previous, one[r].previous) << label;
+        EXPECT_EQ(all[i][r].units, one[r].units) << label;
+      }
+    }
+  }
   for (Rollup by : kRollups)
     for (StateGroup g : kGroups) {
       auto want = naive_growth(cur, prev, K, by, g);
@@ -279,10 +316,16 @@ TEST_P(CubeProperty, MaintainedAndRecomputedMatchNaive) {
     check_rollups(prev.cells(), prev.dictionaries(), mprev, K, "maintained previous");
     check_growth(pair.comparable(), cur.dictionaries(), mcur, mprev, K, "maintained growth");
     const int threads = 1 + batch % 2;
-    PairCells full = recompute_pair(cur, prev, threads);
-    check_rollups(full.current, cur.dictionaries(), mcur, K, "recomputed current");
-    check_rollups(full.previous, prev.dictionaries(), mprev, K, "recomputed previous");
-    check_growth(full.comparable, cur.dictionaries(), mcur, mprev, K, "recomputed growth");
+    for (const char* kernel : kKernels) {
+      KernelOverride use(kernel);
+      SCOPED_TRACE(kernel);
+      PairCells full = recompute_pair(cur, prev, threads);
+      check_rollups(full.current, cur.dictionaries(), mcur, K, "recomputed current");
+      check_rollups(full.previous, prev.dictionaries(), mprev, K, "recomputed previous");
+      check_growth(full.comparable, cur.dictionaries(), mcur, mprev, K, "recomputed growth");
+      ComparableCells cmp = recompute_comparable(cur, prev, threads);
+      check_growth(cmp, cur.dictionaries(), mcur, mprev, K, "recomputed comparable alone");
+    }
     if (::testing::Test::HasFailure()) return;
 
     // Drill-down: the contributing units of a random county x section cell.
@@ -300,11 +343,18 @@ TEST_P(CubeProperty, MaintainedAndRecomputedMatchNaive) {
       }
     }
   }
-  // Aligning the previous period to the current one changes row order, not figures.
+  // Clustering the current period and aligning the previous one to it changes row order, not
+  // figures.
+  cur.cluster();
   prev.align_to(cur);
-  PairCells full = recompute_pair(cur, prev, 2);
-  check_growth(full.comparable, cur.dictionaries(), mcur, mprev, K, "aligned growth");
-  check_rollups(full.previous, prev.dictionaries(), mprev, K, "aligned previous");
+  for (const char* kernel : kKernels) {
+    KernelOverride use(kernel);
+    SCOPED_TRACE(kernel);
+    PairCells full = recompute_pair(cur, prev, 2);
+    check_rollups(full.current, cur.dictionaries(), mcur, K, "clustered current");
+    check_growth(full.comparable, cur.dictionaries(), mcur, mprev, K, "aligned growth");
+    check_rollups(full.previous, prev.dictionaries(), mprev, K, "aligned previous");
+  }
   CubePair again(cur, prev);
   check_growth(again.comparable(), cur.dictionaries(), mcur, mprev, K, "pair after align");
 }
@@ -350,17 +400,47 @@ TEST(Cube, ClusteredRecomputeMatchesNaive) {
     }
     cur.cluster();
     prev.align_to(cur);
-    for (int threads : {1, 2}) {
-      PairCells full = recompute_pair(cur, prev, threads);
-      check_rollups(full.current, cur.dictionaries(), mcur, K, "clustered current");
-      check_rollups(full.previous, prev.dictionaries(), mprev, K, "clustered previous");
-      check_growth(full.comparable, cur.dictionaries(), mcur, mprev, K, "clustered growth");
-    }
+    auto check_all = [&](const char* when) {
+      SCOPED_TRACE(when);
+      for (const char* kernel : kKernels) {
+        KernelOverride use(kernel);
+        SCOPED_TRACE(kernel);
+        for (int threads : {1, 2}) {
+          PairCells full = recompute_pair(cur, prev, threads);
+          check_rollups(full.current, cur.dictionaries(), mcur, K, "clustered current");
+          check_rollups(full.previous, prev.dictionaries(), mprev, K, "clustered previous");
+          check_growth(full.comparable, cur.dictionaries(), mcur, mprev, K, "clustered growth");
+        }
+        Cube copy = cur;
+        copy.recompute(2);
+        check_rollups(copy.cells(), cur.dictionaries(), mcur, K, "clustered Cube::recompute");
+      }
+    };
+    check_all("after cluster");
     CubePair pair(cur, prev);
     check_growth(pair.comparable(), cur.dictionaries(), mcur, mprev, K, "clustered pair");
     check_rollups(cur.cells(), cur.dictionaries(), mcur, K, "clustered maintained");
-    cur.recompute(2);
-    check_rollups(cur.cells(), cur.dictionaries(), mcur, K, "clustered Cube::recompute");
+    // Upserts after clustering: revisions in place (new state, sometimes new cells), new units
+    // appended at the end of either period, removals that move the last row into the hole.
+    for (int op = 0; op < 400; ++op) {
+      const bool on_current = rng() % 3 != 0;
+      Model& m = on_current ? mcur : mprev;
+      UnitId id = static_cast<UnitId>(1 + rng() % 3001);
+      if (op % 10 == 0) id = 6000 + op;  // new
+      if (op % 17 == 0 && m.count(id)) {
+        ASSERT_TRUE((on_current ? pair.remove_current(id) : pair.remove_previous(id)).ok());
+        m.erase(id);
+        continue;
+      }
+      auto v = values();
+      const auto it = m.find(id);
+      UnitRow row{id, it == m.end() || rng() % 5 == 0 ? dims() : it->second.dims, v,
+                  static_cast<State>(rng() % kStateCount)};
+      ASSERT_TRUE((on_current ? pair.upsert_current(row) : pair.upsert_previous(row)).ok());
+      record(m, row);
+    }
+    check_all("after upserts");
+    check_growth(pair.comparable(), cur.dictionaries(), mcur, mprev, K, "pair after upserts");
   }
 }
 
