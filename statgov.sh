@@ -12,7 +12,7 @@ ROOT=$(pwd)
 APT_PACKAGES=(g++ cmake make pkg-config libboost-dev libboost-system-dev libsqlite3-dev sqlite3
   libsodium-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libxlsxwriter-dev libzip-dev
   libpugixml-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libpqxx-dev zlib1g-dev
-  clang libclang-rt-14-dev chromium curl ca-certificates)
+  clang libclang-rt-14-dev chromium curl ca-certificates r-cran-rsdmx)
 
 # Each line also says how long the previous step took, so a run reports its own timings.
 STEP_START=$SECONDS
@@ -61,15 +61,28 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 serve() {
   local db=${STATGOV_DB:-var/statgov.db}
+  local key_args=()
+  [ -f var/keys/release.key ] && key_args=(--release-key var/keys/release.key --export-dir var/portal-inbox --portal-site web/dist-portal)
+  # The public portal beside it (a separate process that never opens the database; it takes the
+  # signed packages the internal server writes to var/portal-inbox).
+  if [ -f var/keys/release.pub ]; then
+    ./build/statgov portal --inbox var/portal-inbox --data var/portal-data --release-pub var/keys/release.pub \
+      --listen "127.0.0.1:${PORTAL_PORT:-8081}" >var/portal.log 2>&1 &
+    log "public portal http://127.0.0.1:${PORTAL_PORT:-8081}  (log: var/portal.log)"
+  fi
   log "serving http://127.0.0.1:${PORT:-8080}  (demo logins in README.md)"
-  exec ./build/statgov --db "$db" serve --listen "127.0.0.1:${PORT:-8080}" --web web/dist
+  exec ./build/statgov --db "$db" serve --listen "127.0.0.1:${PORT:-8080}" --web web/dist "${key_args[@]}"
 }
 
 demo() {
   setup
   build
-  log "load the demo database (var/statgov.db)"
-  ./build/statgov --db var/statgov.db demo --force
+  log "load the demo database (var/statgov.db) and sign its past releases for the portal"
+  mkdir -p var
+  [ -f var/keys/release.key ] || ./build/statgov release keygen --out var/keys
+  rm -rf var/portal-inbox var/portal-data
+  ./build/statgov --db var/statgov.db demo --force --release-key var/keys/release.key \
+    --export-dir var/portal-inbox --portal-site web/dist-portal
   serve
 }
 
@@ -97,8 +110,9 @@ e2e() {
   local dir port pid rc=0
   dir=$(mktemp -d)
   ./build/statgov --db "$dir/e2e.db" demo --units 400 >/dev/null
+  ./build/statgov release keygen --out "$dir/keys" >/dev/null
   ./build/statgov --db "$dir/e2e.db" serve --listen 127.0.0.1:0 --port-file "$dir/port" --web web/dist \
-    >"$dir/server.log" 2>&1 &
+    --release-key "$dir/keys/release.key" --export-dir "$dir/outbox" >"$dir/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.1; done
   port=$(cat "$dir/port")
@@ -107,7 +121,9 @@ e2e() {
   wait "$pid" 2>/dev/null || true
   [ $rc -eq 0 ] || { echo "server log:"; tail -50 "$dir/server.log"; }
   rm -rf "$dir"
-  return $rc
+  [ $rc -eq 0 ] || return $rc
+  log "public portal: browser test (zh, en, phone) and open-data clients (ajv schemas, jsonstat-toolkit, sdmx-rest, R rsdmx)"
+  tools/portal_fixture.sh sh -c 'cd web && npm run --silent e2e:portal && npm run --silent test:clients'
 }
 
 test_all() {

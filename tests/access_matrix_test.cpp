@@ -13,6 +13,7 @@
 // logged-in role. Never a 5xx. An allowed answer must not carry the role's out-of-scope unit.
 #include "harness.hpp"
 
+#include "base/crypto.hpp"
 #include "store/repos.hpp"
 
 #include <gtest/gtest.h>
@@ -104,6 +105,32 @@ const std::vector<Entry>& matrix() {
       {"POST", "/api/v1/jobs/revalidate", Scoped::no,                      "D    A    A    A    D    D    D    A    D"},
       // A job is visible to whoever started it (here the county) and to the administrator.
       {"GET", "/api/v1/jobs/{id}", Scoped::no,                             "D    D    A    D    D    D    D    A    D"},
+      // Publication (docs/publication.md section 5): the publisher plans, prepares and exports
+      // (the administrator too, but only the publisher signs off); leaders and city staff read;
+      // nobody else sees a release's figures before its minute (the fixture has no pre-release list).
+      {"GET", "/api/v1/releases", Scoped::no,                              "A    A    A    A    A    A    A    A    D"},
+      {"POST", "/api/v1/releases", Scoped::no,                             "D    D    D    D    D    A    D    A    D"},
+      {"GET", "/api/v1/releases/{id}", Scoped::no,                         "D    D    D    A    A    A    D    A    D"},
+      {"PATCH", "/api/v1/releases/{id}", Scoped::no,                       "D    D    D    D    D    A    D    A    D"},
+      {"POST", "/api/v1/releases/{id}/prepare", Scoped::no,                "D    D    D    D    D    A    D    A    D"},
+      {"GET", "/api/v1/releases/{id}/preview", Scoped::no,                 "D    D    D    A    A    A    D    A    D"},
+      {"POST", "/api/v1/releases/{id}/signoff", Scoped::no,                "D    D    D    D    D    A    D    D    D"},
+      {"GET", "/api/v1/releases/{id}/package", Scoped::no,                 "D    D    D    D    D    A    D    A    D"},
+      {"GET", "/api/v1/documents", Scoped::no,                             "D    D    D    A    A    A    D    A    D"},
+      {"POST", "/api/v1/documents", Scoped::no,                            "D    D    D    D    D    A    D    A    D"},
+      {"GET", "/api/v1/documents/{index_no}", Scoped::no,                  "D    D    D    A    A    A    D    A    D"},
+      {"PATCH", "/api/v1/documents/{index_no}", Scoped::no,                "D    D    D    D    D    A    D    A    D"},
+      // E-signatures (issue #7): a unit's keys are readable like the unit; only the enterprise
+      // registers and revokes its own; a signature is re-verified by whoever may read the submission.
+      {"GET", "/api/v1/units/{id}/keys", Scoped::unit,                     "AD   AD   AD   AD   AD   DD   DD   AD   DD"},
+      {"POST", "/api/v1/units/{id}/keys", Scoped::unit,                    "AD   DD   DD   DD   DD   DD   DD   DD   DD"},
+      {"DELETE", "/api/v1/units/{id}/keys/{key_id}", Scoped::unit,         "AD   DD   DD   DD   DD   DD   DD   DD   DD"},
+      {"GET", "/api/v1/submissions/{id}/signature", Scoped::unit,          "AD   AD   AD   AD   AD   DD   DD   AD   DD"},
+      // The TOTP second factor is for staff accounts; anyone may ask whether theirs is on.
+      {"GET", "/api/v1/me/totp", Scoped::no,                               "A    A    A    A    A    A    A    A    D"},
+      {"POST", "/api/v1/me/totp", Scoped::no,                              "D    A    A    A    A    A    A    A    D"},
+      {"POST", "/api/v1/me/totp/confirm", Scoped::no,                      "D    A    A    A    A    A    A    A    D"},
+      {"POST", "/api/v1/me/totp/disable", Scoped::no,                      "D    A    A    A    A    A    A    A    D"},
   };
   return m;
 }
@@ -195,6 +222,36 @@ class AccessMatrix : public ::testing::Test {
     auto tpl = clients_[kCity]->get(fmt_sub(own_.id) + "/template.xlsx");
     ASSERT_EQ(tpl.status, 200);
     template_ = tpl.body;
+    // A planned release of October (prepared and signed off by the routes in turn).
+    auto rel = clients_[kPublisher]->post_json(
+        "/api/v1/releases", {{"code", "ACCESS-1"}, {"title_zh", "访问测试"}, {"title_en", "Access test"},
+                             {"release_at", "2026-12-15T09:30+08:00"}, {"form", "B204-1"}, {"period", "2026M10"},
+                             {"tables", {{{"by", "county"}, {"indicators", {"I01"}}}}}});
+    ASSERT_EQ(rel.status, 201) << rel.body;
+    // A signing key of the enterprise's unit (to revoke), and a submission of each unit (whose
+    // signature is asked for): the demo's October, or a stored one for units without it.
+    auto key = clients_[kEnterprise]->post_json("/api/v1/units/" + std::to_string(own_.id) + "/keys",
+                                                {{"public_key", base64(std::string(32, 's'))}});
+    ASSERT_EQ(key.status, 201) << key.body;
+    key_id_ = key.json_body()["key_id"];
+    for (const auto* u : {&own_, &other_county_, &outside_}) {
+      auto sub = st.write([&](store::SqliteConn& c) -> Result<std::int64_t> {
+        SG_ASSIGN_OR_RETURN(auto row, store::find_submission(c, all, u->id, "B204-1", "2026M10"));
+        if (row) return row->id;
+        store::SubmissionRow r;
+        r.unit_id = u->id;
+        r.form_code = "B204-1";
+        r.form_version = 1;
+        r.period = "2026M10";
+        r.region = u->region;
+        r.state = "accepted";
+        r.version = 1;
+        r.updated_at = "2026-11-10T02:00:00Z";
+        return store::save_submission(c, r);
+      });
+      ASSERT_TRUE(sub.ok()) << sub.error().message_en;
+      submission_of_[u->id] = *sub;
+    }
   }
   void TearDown() override {
     if (server_) server_->jobs().wait_all();
@@ -224,8 +281,17 @@ class AccessMatrix : public ::testing::Test {
     c.target = replace_all(replace_all(replace_all(p, "{unit}", std::to_string(unit.id)), "{form}", "B204-1"),
                            "{period}", "2026M11");
     c.target = replace_all(c.target, "{code}", "B204-1");
+    if (p.rfind("/api/v1/releases/{id}", 0) == 0) c.target = replace_all(c.target, "{id}", "ACCESS-1");
+    // The demo's first 政务公开 document.
+    c.target = replace_all(c.target, "{index_no}", "430200-2026-000001");
     if (p == "/api/v1/units/{id}") c.target = replace_all(c.target, "{id}", std::to_string(unit.id));
     if (p == "/api/v1/jobs/{id}") c.target = replace_all(c.target, "{id}", std::to_string(job_id_));
+    if (p.rfind("/api/v1/units/{id}/keys", 0) == 0) {
+      c.target = replace_all(replace_all(c.target, "{id}", std::to_string(unit.id)), "{key_id}", key_id_);
+    }
+    if (p == "/api/v1/submissions/{id}/signature") {
+      c.target = replace_all(c.target, "{id}", std::to_string(submission_of_.at(unit.id)));
+    }
     const std::string fp = "?form=B204-1&period=2026M11";
     if (p == "/api/v1/tasks") c.target += "?unit=" + std::to_string(unit.id);
     if (p == "/api/v1/units") c.target += "?limit=500";
@@ -256,7 +322,14 @@ class AccessMatrix : public ::testing::Test {
       body = json::object();  // refused as a form definition (400) once the role is allowed
     } else if (p == "/api/v1/units/{id}" && m == "PATCH") {
       body = {{"status", "active"}};
+    } else if (p == "/api/v1/units/{id}/keys" && m == "POST") {
+      body = {{"public_key", base64(std::string(32, 'k'))}, {"label", "access matrix"}};
+    } else if (p == "/api/v1/me/totp/confirm" || p == "/api/v1/me/totp/disable") {
+      body = {{"code", "x"}};  // refused as malformed (400) once the role is allowed
     }
+    if (p == "/api/v1/releases/{id}/signoff") body = {{"password", kDemoPassword}};
+    if ((p == "/api/v1/releases" || p == "/api/v1/documents") && m == "POST") body = json::object();  // 400 once allowed
+    if ((p == "/api/v1/releases/{id}" || p == "/api/v1/documents/{index_no}") && m == "PATCH") body = json::object();
     if (!body.is_null()) {
       c.body = body.dump();
       c.content_type = "application/json";
@@ -295,6 +368,8 @@ class AccessMatrix : public ::testing::Test {
   store::UnitRow own_, other_county_, outside_;
   std::int64_t job_id_ = 0;
   std::string template_;
+  std::string key_id_;
+  std::map<std::int64_t, std::int64_t> submission_of_;  // unit id -> a submission id
 };
 
 bool is_scope_404(const HttpResult& r) {

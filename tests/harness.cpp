@@ -3,6 +3,7 @@
 #include "harness.hpp"
 
 #include "base/crypto.hpp"
+#include "publish/package.hpp"
 #include "store/repos.hpp"
 
 #include <boost/asio.hpp>
@@ -93,6 +94,12 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   feed_ = std::make_unique<services::ChangeFeed>(*store_);
   summary_ = std::make_unique<services::SummaryService>(*store_, *forms_, catalog_, *feed_);
   review_queue_ = std::make_unique<services::ReviewQueue>(*monitor_, *reporting_, catalog_, *summary_);
+  // Releases sign with a fresh key and export into the test folder (release_api_test reads both).
+  services::ReleaseConfig release_cfg;
+  release_cfg.secret_key = publish::generate_keypair().secret_key;
+  release_cfg.export_dir = (dir_ / "export").string();
+  releases_ = std::make_unique<services::ReleaseService>(*store_, *forms_, catalog_, *summary_, *auth_, clock_,
+                                                         release_cfg);
   reporting_->on_change([f = feed_.get()] { f->poke(); });
   std::string data = std::string(STATGOV_SOURCE_DIR) + "/data";
   if (units > 0) {
@@ -113,6 +120,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*store_, catalog_, *auth_, *forms_, *units_, *reporting_,
                                                            *monitor_, *review_queue_, *reminders_, *jobs_, *feed_,
                                                            *summary_, clock_, data + "/openapi.json", false});
+  ctx_->releases = releases_.get();
   api::register_routes(router_, *ctx_);
   http::ServerOptions opt;
   opt.port = 0;

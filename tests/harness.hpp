@@ -63,6 +63,7 @@ class TestServer {
   services::AuthService& auth() { return *auth_; }
   services::ReminderService& reminders() { return *reminders_; }
   services::JobService& jobs() { return *jobs_; }
+  services::ReleaseService& releases() { return *releases_; }
   std::int64_t demo_unit() const { return demo_unit_; }
   const http::Router& router() const { return router_; }
 
@@ -81,6 +82,7 @@ class TestServer {
   std::unique_ptr<services::JobService> jobs_;
   std::unique_ptr<services::ChangeFeed> feed_;
   std::unique_ptr<services::SummaryService> summary_;
+  std::unique_ptr<services::ReleaseService> releases_;
   std::unique_ptr<api::ApiContext> ctx_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

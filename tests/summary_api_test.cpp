@@ -161,5 +161,92 @@ TEST_F(SummaryApi, DrillDownExportOutliersAndBadInput) {
   EXPECT_EQ(ent.get("/api/v1/summary?form=B204-1&period=2026M10").status, 403);
 }
 
+// Means: a plain mean over the units that reported, and a mean weighted by another indicator,
+// per county and for the city, with comparable growth, against figures computed here by hand.
+TEST_F(SummaryApi, PlainAndWeightedMeans) {
+  const json def = {
+      {"code", "MEAN-1"}, {"version", 1}, {"name", "均值测试"}, {"name_en", "Means test"},
+      {"frequency", "month"}, {"deadline", {{"day", 5}, {"hour", 18}}},
+      {"indicators",
+       {{{"code", "X"}, {"name", "从业人员"}, {"unit", "人"}, {"type", "number"}, {"decimals", 2}},
+        {{"code", "A"}, {"name", "平均用电"}, {"type", "number"}, {"decimals", 2}, {"aggregate", "mean"}},
+        {{"code", "P"}, {"name", "平均工资"}, {"type", "number"}, {"decimals", 2},
+         {"aggregate", "weighted_mean"}, {"weight", "X"}}}}};
+  domain::Scope all;
+  auto units = server_->store().read([&](store::SqliteConn& c) { return store::all_units(c, all); }).value();
+  // Two units in one county, two in another.
+  std::map<std::string, std::vector<std::int64_t>> by_county;
+  for (const auto& u : units) by_county[u.region.substr(0, 6)].push_back(u.id);
+  ASSERT_GE(by_county.size(), 2u);
+  auto it = by_county.begin();
+  const std::string c1 = it->first, c2 = std::next(it)->first;
+  const std::int64_t a = it->second.at(0), b = it->second.at(1);
+  const std::int64_t c = std::next(it)->second.at(0), d = std::next(it)->second.at(1);
+  // values: X (weight), A, P; unit d has no A this month and no P.
+  struct V {
+    std::int64_t unit;
+    std::string period;
+    json values;
+  };
+  const std::vector<V> rows = {
+      {a, "2026M10", {{"X", 10}, {"A", 4}, {"P", 100}}},  {b, "2026M10", {{"X", 30}, {"A", 8}, {"P", 200}}},
+      {c, "2026M10", {{"X", 5}, {"A", 1}, {"P", 300}}},   {d, "2026M10", {{"X", 15}}},
+      {a, "2025M10", {{"X", 10}, {"A", 2}, {"P", 50}}},   {b, "2025M10", {{"X", 10}, {"A", 6}, {"P", 150}}},
+      {c, "2025M10", {{"X", 5}, {"A", 1}, {"P", 200}}},
+  };
+  ASSERT_TRUE(server_->store().write([&](store::SqliteConn& conn) -> Status {
+    SG_TRY(store::insert_form(conn, {"MEAN-1", 1, def, "2026-11-01T00:00:00Z", "test"}));
+    for (const auto& r : rows) {
+      store::SubmissionRow s;
+      s.unit_id = r.unit;
+      s.form_code = "MEAN-1";
+      s.form_version = 1;
+      s.period = r.period;
+      s.state = "accepted";
+      s.version = 1;
+      s.values = r.values;
+      for (const auto& u : units)
+        if (u.id == r.unit) s.region = u.region;
+      SG_TRY(store::save_submission(conn, s));
+    }
+    return Ok{};
+  }).ok());
+  auto city = login("demo-shi");
+  auto res = city.get("/api/v1/summary?form=MEAN-1&period=2026M10&by=county&compare=ly&states=accepted");
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto s = res.json_body();
+  std::map<std::string, json> row;
+  for (const auto& r : s["rows"]) row[r["key"]] = r;
+  ASSERT_TRUE(row.count(c1) && row.count(c2)) << s.dump();
+  // County 1: A mean (4 + 8) / 2 = 6; P weighted (10*100 + 30*200) / 40 = 175.
+  EXPECT_NEAR(row[c1]["values"]["A"].get<double>(), 6.0, 1e-9);
+  EXPECT_NEAR(row[c1]["values"]["P"].get<double>(), 175.0, 1e-9);
+  EXPECT_NEAR(row[c1]["values"]["X"].get<double>(), 40.0, 1e-9);
+  // Comparable P: this year 175, last year (10*50 + 10*150) / 20 = 100 -> growth 0.75.
+  EXPECT_NEAR(row[c1]["comparable"]["P"]["previous"].get<double>(), 100.0, 1e-9);
+  EXPECT_NEAR(row[c1]["comparable"]["P"]["growth"].get<double>(), 0.75, 1e-9);
+  // Comparable A: mean 6 against (2 + 6) / 2 = 4 -> 0.5.
+  EXPECT_NEAR(row[c1]["comparable"]["A"]["growth"].get<double>(), 0.5, 1e-9);
+  // County 2: unit d reported neither A nor P, so only c counts: A = 1, P = 300 (not 300*5/20).
+  EXPECT_NEAR(row[c2]["values"]["A"].get<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(row[c2]["values"]["P"].get<double>(), 300.0, 1e-9);
+  EXPECT_NEAR(row[c2]["comparable"]["P"]["growth"].get<double>(), 0.5, 1e-9);
+  // Means have no share; sums do.
+  EXPECT_TRUE(row[c1]["share"]["A"].is_null());
+  EXPECT_NEAR(row[c1]["share"]["X"].get<double>(), 40.0 / 60.0, 1e-9);
+  // City: A (4 + 8 + 1) / 3; P (1000 + 6000 + 1500) / 45.
+  EXPECT_NEAR(s["total"]["values"]["A"].get<double>(), 4.33, 1e-9);  // rounded to 2 decimals
+  EXPECT_NEAR(s["total"]["values"]["P"].get<double>(), 188.89, 1e-9);
+  for (const auto& ind : s["indicators"]) {
+    if (ind["code"] == "P") {
+      EXPECT_EQ(ind["aggregate"], "weighted_mean");
+    }
+  }
+  // A scoped (county) view computes the same means from the rows.
+  // And the Excel export still answers with means in place.
+  auto x = city.get("/api/v1/summary.xlsx?form=MEAN-1&period=2026M10&by=county&compare=ly&states=accepted");
+  EXPECT_EQ(x.status, 200);
+}
+
 }  // namespace
 }  // namespace statgov::testing

@@ -28,7 +28,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'portal/src/**/*.test.ts'],
     environment: 'node',
   },
 })

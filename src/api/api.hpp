@@ -10,6 +10,7 @@
 #include "services/jobs.hpp"
 #include "services/reminders.hpp"
 #include "services/review_queue.hpp"
+#include "services/releases.hpp"
 #include "services/summary.hpp"
 #include "services/forms.hpp"
 #include "services/reporting.hpp"
@@ -36,6 +37,7 @@ struct ApiContext {
   const Clock& clock;
   std::string openapi_path;     // the OpenAPI document served at /api/v1/openapi.json
   bool secure_cookies = false;  // set the Secure attribute (behind TLS)
+  services::ReleaseService* releases = nullptr;  // null: the release routes answer 503
 };
 
 void register_routes(http::Router& router, ApiContext& ctx);

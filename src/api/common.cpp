@@ -16,13 +16,16 @@ int status_for(ErrorKind k) {
     case ErrorKind::unprocessable: return 422;
     case ErrorKind::throttled: return 429;
     case ErrorKind::internal: return 500;
+    case ErrorKind::unavailable: return 503;
   }
   return 500;
 }
 
 http::Response error_response(const Error& e) {
   json body = {{"error", {{"code", e.code}, {"message", e.message}, {"message_en", e.message_en}, {"details", e.details}}}};
-  return http::Response::json(status_for(e.kind), body);
+  auto r = http::Response::json(status_for(e.kind), body);
+  if (e.kind == ErrorKind::unavailable) r.headers.emplace_back("Retry-After", "30");
+  return r;
 }
 
 http::Response ok_json(const Result<json>& r, int status) {

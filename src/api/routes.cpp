@@ -43,12 +43,17 @@ void auth_routes(http::Router& r, ApiContext& ctx) {
     auto body = parse_json_body(req, 64 * 1024);
     if (!body.ok()) return error_response(body.error());
     const json& b = *body;
+    // "totp": the one-time code of an account with a second factor (optional otherwise).
+    bool totp_ok = !b.is_object() || !b.contains("totp") || b["totp"].is_string();
+    std::size_t fields = 2 + (b.is_object() && b.contains("totp") ? 1 : 0);
     if (!b.is_object() || !b.contains("login") || !b.contains("password") || !b["login"].is_string() ||
-        !b["password"].is_string() || b.size() != 2) {
-      return error_response(make_error(ErrorKind::invalid, "BAD_REQUEST", "请求应为 {\"login\",\"password\"}",
-                                       "The body must be {\"login\", \"password\"}"));
+        !b["password"].is_string() || !totp_ok || b.size() != fields) {
+      return error_response(make_error(ErrorKind::invalid, "BAD_REQUEST", "请求应为 {\"login\",\"password\"[,\"totp\"]}",
+                                       "The body must be {\"login\", \"password\"[, \"totp\"]}"));
     }
-    auto s = ctx.auth.login(b["login"], b["password"], req.remote_ip);
+    std::string totp = b.contains("totp") ? b["totp"].get<std::string>() : std::string();
+    if (totp.size() > 16) totp.resize(16);
+    auto s = ctx.auth.login(b["login"], b["password"], req.remote_ip, totp);
     if (!s.ok()) return error_response(s.error());
     auto resp = http::Response::json(200, {{"user", user_json(s->user)}, {"csrf_token", s->csrf_token}});
     int max_age = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(ctx.auth.config().session_lifetime).count());
@@ -231,6 +236,8 @@ void form_routes(http::Router& r, ApiContext& ctx) {
 }  // namespace
 
 void monitor_routes(http::Router& r, ApiContext& ctx);
+void release_routes(http::Router& r, ApiContext& ctx);
+void security_routes(http::Router& r, ApiContext& ctx);
 
 void register_routes(http::Router& r, ApiContext& ctx) {
   r.add("GET", "/healthz", [&ctx](http::Request&) {
@@ -252,6 +259,8 @@ void register_routes(http::Router& r, ApiContext& ctx) {
   unit_routes(r, ctx);
   form_routes(r, ctx);
   monitor_routes(r, ctx);
+  release_routes(r, ctx);
+  security_routes(r, ctx);
 }
 
 }  // namespace statgov::api

@@ -1,12 +1,17 @@
 #include "app/cli.hpp"
 
 #include "api/api.hpp"
+#include "app/portal_cli.hpp"
 #include "base/crypto.hpp"
 #include "notify/senders.hpp"
+#include "publish/package.hpp"
+#include "security/canonical_json.hpp"
+#include "security/signing.hpp"
 #include "services/demo.hpp"
 #include "store/repos.hpp"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -54,6 +59,7 @@ struct Wiring {
   std::unique_ptr<services::JobService> jobs;
   std::unique_ptr<services::ChangeFeed> feed;
   std::unique_ptr<services::SummaryService> summary;
+  std::unique_ptr<services::ReleaseService> releases;
 
   Status init(const std::string& db, services::AuthConfig auth_cfg = {}, services::NotifyConfig notify = {}) {
     SG_ASSIGN_OR_RETURN(store, open_store(db));
@@ -67,6 +73,7 @@ struct Wiring {
     feed = std::make_unique<services::ChangeFeed>(*store);
     summary = std::make_unique<services::SummaryService>(*store, *forms, catalog, *feed);
     review_queue = std::make_unique<services::ReviewQueue>(*monitor, *reporting, catalog, *summary);
+    releases = std::make_unique<services::ReleaseService>(*store, *forms, catalog, *summary, *auth, clock);
     reporting->on_change([f = feed.get()] { f->poke(); });
     return catalog.reload(*store);
   }
@@ -90,6 +97,137 @@ std::string read_all(const std::string& path, bool& ok) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// ---- e-signatures and the signed audit head (issue #7) -----------------------------------------
+
+Result<std::string> read_file(const std::string& path) {
+  bool ok = false;
+  auto text = read_all(path, ok);
+  if (!ok) return make_error(ErrorKind::invalid, "READ_FAILED", "无法读取文件：" + path, "Cannot read file: " + path);
+  return text;
+}
+
+Result<security::SigningKey> read_private_key(const std::string& path) {
+  SG_ASSIGN_OR_RETURN(auto text, read_file(path));
+  return security::parse_private_key(text);
+}
+
+int run_sign(bool keygen, const std::string& out_dir, const std::string& key_file, const std::string& payload_file) {
+  if (keygen) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    auto priv = std::filesystem::path(out_dir) / "signing-key.jwk";
+    auto pub = std::filesystem::path(out_dir) / "signing-key.pub";
+    if (std::filesystem::exists(priv)) return fail("私钥文件已存在：" + priv.string(), "Key file exists: " + priv.string());
+    auto key = security::generate_signing_key();
+    {
+      std::ofstream f(priv, std::ios::binary);
+      f << security::private_key_jwk(key) << "\n";
+      if (!f) return fail("无法写入：" + priv.string(), "Cannot write " + priv.string());
+    }
+    std::filesystem::permissions(priv, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
+    std::ofstream(pub, std::ios::binary) << base64(key.public_key) << "\n";
+    std::cout << nlohmann::json{{"key_id", security::key_fingerprint(key.public_key)},
+                                {"public_key", base64(key.public_key)},
+                                {"private_key_file", priv.string()},
+                                {"public_key_file", pub.string()}}.dump(2)
+              << "\n";
+    return 0;
+  }
+  auto key = read_private_key(key_file);
+  if (!key.ok()) return fail(key.error());
+  auto text = read_file(payload_file);
+  if (!text.ok()) return fail(text.error());
+  auto p = nlohmann::json::parse(*text, nullptr, false);
+  bool shape = p.is_object() && p.size() == 5 && p.contains("form") && p["form"].is_string() && p.contains("period") &&
+               p["period"].is_string() && p.contains("unit_uscc") && p["unit_uscc"].is_string() &&
+               p.contains("values") && p["values"].is_object() && p.contains("version") &&
+               p["version"].is_number_integer();
+  if (!shape) {
+    return fail("签章内容应为 JSON {form, period, unit_uscc, values, version}（见 docs/signatures.md）",
+                "The payload must be JSON {form, period, unit_uscc, values, version} (see docs/signatures.md)");
+  }
+  auto canonical = security::submission_signing_payload(p["form"].get<std::string>(), p["period"].get<std::string>(),
+                                                        p["unit_uscc"].get<std::string>(), p["values"],
+                                                        p["version"].get<int>());
+  if (!canonical.ok()) return fail(canonical.error());
+  std::cout << nlohmann::json{{"signature", base64(security::ed25519_sign(*key, *canonical))},
+                              {"key_id", security::key_fingerprint(key->public_key)},
+                              {"payload_sha256", sha256_hex(*canonical)}}.dump(2)
+            << "\n";
+  return 0;
+}
+
+// The signed part of an exported head, in canonical form.
+Result<std::string> audit_head_payload(const nlohmann::json& head) {
+  return security::canonical_json({{"type", "statgov-audit-head"},
+                                   {"head_id", head.value("head_id", std::int64_t{0})},
+                                   {"head_hash", head.value("head_hash", "")},
+                                   {"count", head.value("count", std::int64_t{0})},
+                                   {"at", head.value("at", "")}});
+}
+
+Result<nlohmann::json> signed_audit_head(const std::vector<store::AuditRow>& rows, const std::string& key_file,
+                                         const std::string& at) {
+  SG_ASSIGN_OR_RETURN(auto key, read_private_key(key_file));
+  nlohmann::json head = {{"type", "statgov-audit-head"},
+                         {"head_id", rows.empty() ? std::int64_t{0} : rows.back().id},
+                         {"head_hash", rows.empty() ? std::string(64, '0') : rows.back().hash},
+                         {"count", static_cast<std::int64_t>(rows.size())},
+                         {"at", at}};
+  SG_ASSIGN_OR_RETURN(auto payload, audit_head_payload(head));
+  head["key_id"] = security::key_fingerprint(key.public_key);
+  head["public_key"] = base64(key.public_key);
+  head["signature"] = base64(security::ed25519_sign(key, payload));
+  return head;
+}
+
+// The head must carry a good signature by `pub_file`'s key, and the chain must still hold the
+// head's entry at the same position with the same hash: any rewrite of the history up to the
+// head (edit, delete, reorder, even with every hash recomputed) moves or changes it.
+Status check_audit_head(const std::vector<store::AuditRow>& rows, const std::string& head_file,
+                        const std::string& pub_file) {
+  if (head_file.empty() || pub_file.empty()) {
+    return make_error(ErrorKind::invalid, "HEAD_NEEDS_KEY", "--head 与 --pub 须同时给出", "--head and --pub go together");
+  }
+  SG_ASSIGN_OR_RETURN(auto head_text, read_file(head_file));
+  SG_ASSIGN_OR_RETURN(auto pub_text, read_file(pub_file));
+  SG_ASSIGN_OR_RETURN(auto pub, security::parse_public_key(pub_text));
+  auto head = nlohmann::json::parse(head_text, nullptr, false);
+  bool shape = head.is_object() && head.value("type", "") == "statgov-audit-head" && head.contains("head_id") &&
+               head["head_id"].is_number_integer() && head.contains("count") && head["count"].is_number_integer() &&
+               head.contains("head_hash") && head["head_hash"].is_string() && head.contains("at") &&
+               head["at"].is_string() && head.contains("signature") && head["signature"].is_string();
+  if (!shape) {
+    return make_error(ErrorKind::invalid, "BAD_HEAD", "审计链头文件格式不对", "The audit head file is malformed");
+  }
+  SG_ASSIGN_OR_RETURN(auto payload, audit_head_payload(head));
+  auto sig = security::base64_decode(head["signature"].get<std::string>());
+  if (!sig.ok() || !security::ed25519_verify(pub, payload, *sig)) {
+    return make_error(ErrorKind::invalid, "HEAD_SIGNATURE_INVALID", "审计链头的签名无效（文件被改动或公钥不对）",
+                      "The audit head's signature is invalid (the file was altered or the key is wrong)");
+  }
+  auto count = head["count"].get<std::int64_t>();
+  auto id = head["head_id"].get<std::int64_t>();
+  auto hash = head["head_hash"].get<std::string>();
+  if (count == 0) return Ok{};
+  if (count > static_cast<std::int64_t>(rows.size())) {
+    return make_error(ErrorKind::invalid, "HEAD_MISSING",
+                      fmt::format("审计日志只剩 {} 条，少于链头导出时的 {} 条：历史记录被删除", rows.size(), count),
+                      fmt::format("The audit log has {} entries, fewer than the {} when the head was exported: "
+                                  "history was deleted", rows.size(), count));
+  }
+  const auto& r = rows[static_cast<std::size_t>(count - 1)];
+  if (r.id != id || r.hash != hash) {
+    return make_error(ErrorKind::invalid, "HEAD_MISMATCH",
+                      fmt::format("审计链在 {} 导出的链头（第 {} 条，编号 {}）之前的历史被改写", head["at"].get<std::string>(),
+                                  count, id),
+                      fmt::format("The audit history up to the head exported at {} (entry {} of id {}) was rewritten",
+                                  head["at"].get<std::string>(), count, id));
+  }
+  return Ok{};
 }
 
 }  // namespace
@@ -127,6 +265,12 @@ int run(int argc, char** argv) {
   serve->add_option("--smtp-url", smtp_url, "SMTP server for reminders, e.g. smtp://127.0.0.1:25 (empty = no e-mail)");
   serve->add_option("--smtp-from", smtp_from, "sender address of reminder e-mails")->capture_default_str();
   serve->add_option("--sms-webhook", sms_webhook, "SMS gateway URL that takes {to, text} as JSON (empty = no SMS)");
+  // Publication (docs/publication.md): the key that signs release packages and where they go.
+  std::string release_key_file, export_dir, portal_site_dir;
+  serve->add_option("--release-key", release_key_file, "Ed25519 secret key file that signs release packages (statgov release keygen)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--export-dir", export_dir, "folder signed release packages are written to");
+  serve->add_option("--portal-site", portal_site_dir, "the portal's built front end (web/dist-portal), carried in every release package");
 
   auto* migrate = cli.add_subcommand("migrate", "create or upgrade the database schema");
 
@@ -136,6 +280,10 @@ int run(int argc, char** argv) {
   demo->add_option("--units", demo_opt.units, "number of units")->check(CLI::Range(10, 200000))->capture_default_str();
   demo->add_option("--city", demo_opt.city, "city region code the units are spread over")->capture_default_str();
   demo->add_flag("--force", force, "replace an existing database file");
+  demo->add_option("--release-key", release_key_file, "sign the demo's past releases with this key (statgov release keygen)")
+      ->check(CLI::ExistingFile);
+  demo->add_option("--export-dir", export_dir, "write the demo's signed release packages here");
+  demo->add_option("--portal-site", portal_site_dir, "the portal's built front end (web/dist-portal), carried in the newest package");
 
   auto* user = cli.add_subcommand("user", "manage accounts");
   user->require_subcommand(1);
@@ -175,6 +323,37 @@ int run(int argc, char** argv) {
   auto* audit = cli.add_subcommand("audit", "audit log");
   audit->require_subcommand(1);
   auto* audit_verify = audit->add_subcommand("verify", "check the audit hash chain end to end");
+  // Signed audit head (issue #7): export daily, later prove the history before it unchanged.
+  std::string head_key, head_file, head_pub;
+  audit_verify->add_option("--head", head_file, "also check an exported head (statgov audit head) is still in the chain")
+      ->check(CLI::ExistingFile);
+  audit_verify->add_option("--pub", head_pub, "public key file the head was signed with (needed with --head)")
+      ->check(CLI::ExistingFile);
+  auto* audit_head = audit->add_subcommand("head", "print the current head of the audit chain, signed (JSON)");
+  audit_head->add_option("--key", head_key, "Ed25519 private key file (JWK, see statgov sign keygen)")
+      ->required()->check(CLI::ExistingFile);
+
+  // E-signatures for API clients (docs/signatures.md); needs no database.
+  auto* sign = cli.add_subcommand("sign", "Ed25519 keys and submission signatures (电子签章)");
+  sign->require_subcommand(1);
+  auto* sign_keygen = sign->add_subcommand("keygen", "create a key pair: DIR/signing-key.jwk (private), DIR/signing-key.pub");
+  std::string sign_out, sign_key, sign_payload;
+  sign_keygen->add_option("--out", sign_out, "folder for the key files")->required();
+  auto* sign_submission = sign->add_subcommand("submission", "sign the canonical form of a submission payload");
+  sign_submission->add_option("--key", sign_key, "private key file (JWK or PKCS#8)")->required()->check(CLI::ExistingFile);
+  sign_submission->add_option("--payload", sign_payload,
+                              "JSON {form, period, unit_uscc, values, version} of the submit to sign")
+      ->required()->check(CLI::ExistingFile);
+
+  auto* release = cli.add_subcommand("release", "release packages for the public portal (对外发布)");
+  release->require_subcommand(1);
+  auto* release_export = release->add_subcommand("export", "write a signed release's package into a folder again");
+  std::string export_release, export_to;
+  release_export->add_option("--release", export_release, "release id (code)")->required();
+  release_export->add_option("--to", export_to, "target folder")->required();
+  // release keygen | verify | pack, and `portal` (app/portal_cli.cpp); none opens the database.
+  PortalCommands portal_commands;
+  portal_commands.add(cli, *release);
 
   try {
     cli.parse(argc, argv);
@@ -182,7 +361,9 @@ int run(int argc, char** argv) {
     return cli.exit(e);
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
+  if (auto rc = portal_commands.run()) return *rc;
 
+  if (*sign) return run_sign(sign_keygen->parsed(), sign_out, sign_key, sign_payload);
   if (*restore) {
     // Check the backup opens, migrates and passes an integrity check before it replaces anything.
     {
@@ -233,13 +414,28 @@ int run(int argc, char** argv) {
     return 0;
   }
 
+  // The release signing key, for serve and demo.
+  std::string release_secret;
+  if (!release_key_file.empty()) {
+    bool ok = false;
+    auto text = read_all(release_key_file, ok);
+    if (!ok) return fail("无法读取发布密钥文件：" + release_key_file, "Cannot read the release key file: " + release_key_file);
+    auto key = publish::parse_secret_key(text);
+    if (!key.ok()) return fail(key.error());
+    release_secret = std::move(*key);
+  }
   if (*demo) {
     auto t0 = std::chrono::steady_clock::now();
+    demo_opt.release_secret_key = release_secret;
+    demo_opt.export_dir = export_dir;
+    demo_opt.site_dir = portal_site_dir;
     auto rep = services::build_demo(*w.store, w.catalog, *w.forms, w.clock, demo_opt);
     if (!rep.ok()) return fail(rep.error());
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "demo: " << rep->units << " units, " << rep->submissions << " accepted submissions, " << rep->users
               << " accounts in " << ms << " ms -> " << db << "\n";
+    std::cout << "demo: " << rep->releases << " releases in the calendar, " << rep->documents << " documents, "
+              << rep->packages << " signed packages" << (export_dir.empty() ? "" : " -> " + export_dir) << "\n";
     return 0;
   }
 
@@ -300,6 +496,12 @@ int run(int argc, char** argv) {
     std::cout << "backup written to " << backup_to << "\n";
     return 0;
   }
+  if (*release_export) {
+    auto path = w.releases->export_package(export_release, export_to);
+    if (!path.ok()) return fail(path.error());
+    std::cout << "exported " << *path << "\n";
+    return 0;
+  }
   if (*audit_verify) {
     auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
     if (!rows.ok()) return fail(rows.error());
@@ -311,7 +513,18 @@ int run(int argc, char** argv) {
       }
       prev = r.hash;
     }
+    if (!head_file.empty() || !head_pub.empty()) {
+      if (auto st = check_audit_head(*rows, head_file, head_pub); !st.ok()) return fail(st.error());
+    }
     std::cout << "audit chain ok: " << rows->size() << " entries\n";
+    return 0;
+  }
+  if (*audit_head) {
+    auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
+    if (!rows.ok()) return fail(rows.error());
+    auto head = signed_audit_head(*rows, head_key, format_utc(w.clock.now()));
+    if (!head.ok()) return fail(head.error());
+    std::cout << head->dump(2) << "\n";
     return 0;
   }
 
@@ -343,6 +556,14 @@ int run(int argc, char** argv) {
   api::ApiContext ctx{*w.store,    w.catalog,          *w.auth,      *w.forms, *w.units, *w.reporting,
                       *w.monitor,  *w.review_queue,    *w.reminders, *w.jobs,  *w.feed,  *w.summary, w.clock,
                       data_dir + "/openapi.json", secure_cookies};
+  services::ReleaseConfig release_cfg;
+  release_cfg.secret_key = release_secret;
+  release_cfg.export_dir = export_dir;
+  release_cfg.site_dir = portal_site_dir;
+  if (release_secret.empty()) spdlog::warn("no --release-key: releases can be planned and prepared but not signed off");
+  w.releases = std::make_unique<services::ReleaseService>(*w.store, *w.forms, w.catalog, *w.summary, *w.auth, w.clock,
+                                                          release_cfg);
+  ctx.releases = w.releases.get();
   http::Router router;
   api::register_routes(router, ctx);
   http::Server server(router, opt);

@@ -22,7 +22,8 @@ enum class ErrorKind {
   too_large,        // 413
   unprocessable,    // 422: well-formed but fails rules
   throttled,        // 429
-  internal,         // 500: a bug or the storage failed
+  internal,         // 500: a bug
+  unavailable,      // 503: the storage can't take writes now (disk full, read-only, busy)
 };
 
 struct Error {

@@ -145,7 +145,8 @@ Result<FormDef> parse_form(const json& j) {
     for (std::size_t i = 0; i < inds->size(); ++i) {
       std::string p = fmt::format("/indicators/{}", i);
       Reader ir((*inds)[i], p, problems);
-      ir.allow({"code", "name", "name_en", "unit", "type", "decimals", "required", "min", "max"});
+      ir.allow({"code", "name", "name_en", "unit", "type", "decimals", "required", "min", "max", "aggregate",
+                "weight"});
       Indicator ind;
       ind.code = ir.str("code", true);
       ind.name = ir.str("name", true);
@@ -160,6 +161,21 @@ Result<FormDef> parse_form(const json& j) {
       ind.required = ir.boolean("required", false);
       ind.min = ir.number("min");
       ind.max = ir.number("max");
+      std::string agg = ir.str("aggregate", false, "sum");
+      if (agg == "sum") ind.aggregate = Aggregate::sum;
+      else if (agg == "mean") ind.aggregate = Aggregate::mean;
+      else if (agg == "weighted_mean") ind.aggregate = Aggregate::weighted_mean;
+      else ir.fail(p + "/aggregate", "应为 sum、mean 或 weighted_mean / must be sum, mean or weighted_mean");
+      ind.weight = ir.str("weight", false);
+      if (ind.aggregate == Aggregate::weighted_mean && ind.weight.empty()) {
+        ir.fail(p + "/weight", "加权平均需要权数指标 / a weighted mean needs a weight indicator");
+      }
+      if (ind.aggregate != Aggregate::weighted_mean && !ind.weight.empty()) {
+        ir.fail(p + "/weight", "只有加权平均才有权数 / only a weighted mean has a weight");
+      }
+      if (ind.type == IndicatorType::text && ind.aggregate != Aggregate::sum) {
+        ir.fail(p + "/aggregate", "文本指标不汇总 / text indicators are not aggregated");
+      }
       if (!ind.code.empty() && !valid_code(ind.code)) {
         ir.fail(p + "/code", "指标代码只能含字母、数字和下划线，且以字母开头 / indicator codes are letters, digits and _, starting with a letter");
       }
@@ -167,6 +183,18 @@ Result<FormDef> parse_form(const json& j) {
       f.indicators.push_back(std::move(ind));
     }
     if (inds->empty()) r.fail("/indicators", "至少需要一个指标 / at least one indicator is needed");
+    for (std::size_t i = 0; i < f.indicators.size(); ++i) {
+      const Indicator& ind = f.indicators[i];
+      if (ind.weight.empty()) continue;
+      const Indicator* w = nullptr;
+      for (const auto& o : f.indicators) {
+        if (o.code == ind.weight) w = &o;
+      }
+      if (w == nullptr || w->type == IndicatorType::text || w->code == ind.code) {
+        r.fail(fmt::format("/indicators/{}/weight", i),
+               "权数应为本表的另一个数值指标 / the weight must be another numeric indicator of the form");
+      }
+    }
   }
 
   if (j.is_object() && j.contains("layout")) {
@@ -266,6 +294,10 @@ json form_to_json(const FormDef& f) {
     json o = {{"code", i.code}, {"name", i.name}, {"name_en", i.name_en}, {"unit", i.unit},
               {"type", i.type == IndicatorType::number ? "number" : i.type == IndicatorType::integer ? "integer" : "text"},
               {"decimals", i.decimals}, {"required", i.required}};
+    if (i.aggregate != Aggregate::sum) {
+      o["aggregate"] = i.aggregate == Aggregate::mean ? "mean" : "weighted_mean";
+      if (!i.weight.empty()) o["weight"] = i.weight;
+    }
     o["min"] = i.min ? json(*i.min) : json(nullptr);
     o["max"] = i.max ? json(*i.max) : json(nullptr);
     inds.push_back(std::move(o));

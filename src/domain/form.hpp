@@ -14,6 +14,10 @@
 namespace statgov::domain {
 
 enum class IndicatorType { number, integer, text };
+// How a summary line aggregates an indicator over its units: the sum (default), the plain mean of
+// the units that reported it, or the mean weighted by another indicator (sum of x*w over sum of w,
+// both over the units that reported x and w).
+enum class Aggregate { sum, mean, weighted_mean };
 
 struct Indicator {
   std::string code;
@@ -25,6 +29,8 @@ struct Indicator {
   bool required = false;
   std::optional<double> min;
   std::optional<double> max;
+  Aggregate aggregate = Aggregate::sum;
+  std::string weight;  // weighted_mean: the code of the numeric indicator that weights it
 };
 
 struct RuleDef {

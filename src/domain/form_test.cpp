@@ -42,6 +42,43 @@ TEST(FormDef, RejectsUnknownFieldsAndBadLayout) {
   EXPECT_FALSE(parse_form(nlohmann::json::array()).ok());
 }
 
+TEST(FormDef, MeansAndWeights) {
+  auto j = load("B204-1.json");
+  j["indicators"][1]["aggregate"] = "mean";
+  j["indicators"][2]["aggregate"] = "weighted_mean";
+  j["indicators"][2]["weight"] = j["indicators"][0]["code"];
+  auto f = parse_form(j);
+  ASSERT_TRUE(f.ok()) << f.error().message_en;
+  EXPECT_EQ(f->indicators[1].aggregate, Aggregate::mean);
+  EXPECT_EQ(f->indicators[2].aggregate, Aggregate::weighted_mean);
+  EXPECT_EQ(f->indicators[2].weight, f->indicators[0].code);
+  auto again = parse_form(form_to_json(*f));  // survives the round trip
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->indicators[2].weight, f->indicators[0].code);
+  EXPECT_EQ(again->indicators[0].aggregate, Aggregate::sum);
+
+  auto bad = [&](auto edit, const std::string& where) {
+    auto k = load("B204-1.json");
+    edit(k);
+    auto r = parse_form(k);
+    ASSERT_FALSE(r.ok()) << where;
+    EXPECT_NE(r.error().message_en.find(where), std::string::npos) << r.error().message_en;
+  };
+  bad([](auto& k) { k["indicators"][1]["aggregate"] = "median"; }, "/indicators/1/aggregate");
+  bad([](auto& k) { k["indicators"][1]["aggregate"] = "weighted_mean"; }, "/indicators/1/weight");
+  bad([](auto& k) { k["indicators"][1]["weight"] = "I01"; }, "/indicators/1/weight");
+  bad([](auto& k) {
+        k["indicators"][1]["aggregate"] = "weighted_mean";
+        k["indicators"][1]["weight"] = "NOPE";
+      },
+      "/indicators/1/weight");
+  bad([](auto& k) {
+        k["indicators"][1]["aggregate"] = "weighted_mean";
+        k["indicators"][1]["weight"] = k["indicators"][1]["code"];
+      },
+      "/indicators/1/weight");
+}
+
 TEST(FormDef, CheckValues) {
   auto f = parse_form(load("B204-1.json")).value();
   EXPECT_TRUE(check_values(f, {{"I01", 10.5}}, false).ok());

@@ -25,6 +25,12 @@ Status authorize(const domain::User& u, Action a) {
     case Action::manage_users:
       ok = u.role == Role::admin;
       break;
+    case Action::publish:
+      ok = u.role == Role::publisher || u.role == Role::admin;
+      break;
+    case Action::view_releases:
+      ok = u.role == Role::publisher || u.role == Role::leader || u.role == Role::city || u.role == Role::admin;
+      break;
   }
   if (u.disabled) ok = false;
   if (ok) return Ok{};

@@ -14,6 +14,8 @@ enum class Action {
   manage_forms,     // import form definitions
   view_submissions, // read submissions (staff within scope)
   manage_users,
+  publish,          // plan, prepare and export releases; edit the 政务公开 catalogue
+  view_releases,    // read the release calendar and prepared releases before their minute
 };
 
 Status authorize(const domain::User& user, Action action);

@@ -1,6 +1,7 @@
 #include "services/auth.hpp"
 
 #include "base/crypto.hpp"
+#include "security/totp.hpp"
 #include "store/repos.hpp"
 
 #include <spdlog/spdlog.h>
@@ -17,7 +18,8 @@ Error unauthenticated() {
 }
 }  // namespace
 
-Result<Session> AuthService::login(const std::string& login, const std::string& password, const std::string& ip) {
+Result<Session> AuthService::login(const std::string& login, const std::string& password, const std::string& ip,
+                                   const std::string& totp) {
   if (login.empty() || login.size() > 64 || password.empty() || password.size() > 128) return bad_credentials();
   auto now = clock_.now();
   std::string since = format_utc(now - config_.failure_window);
@@ -43,6 +45,29 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
     }
     return bad_credentials();
   }
+  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::SqliteConn& c) { return store::find_totp(c, row->user.id); }));
+  std::optional<std::int64_t> totp_step;
+  if (factor && factor->enabled) {
+    auto secret = security::base32_decode(factor->secret);
+    std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (!totp.empty() && secret) totp_step = security::totp_match(*secret, totp, unix_now);
+    // A code is good once: a step at or before the last one used is a replay.
+    bool good = totp_step && *totp_step > factor->last_step;
+    if (!good) {
+      auto at = format_utc(now);
+      const char* what = totp.empty() ? "login_totp_missing" : "login_totp_failed";
+      SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+        SG_TRY(store::record_login_failure(c, login, at));
+        return store::append_audit(c, at, login, what, "user:" + login, {{"ip", ip}});
+      }));
+      if (totp.empty()) {
+        return make_error(ErrorKind::unauthenticated, "TOTP_REQUIRED", "该账号已启用动态口令，请输入身份验证器中的6位动态口令",
+                          "This account uses a one-time code: enter the 6-digit code from your authenticator app");
+      }
+      return make_error(ErrorKind::unauthenticated, "TOTP_INVALID", "动态口令错误或已过期",
+                        "The one-time code is wrong or has expired");
+    }
+  }
   Session s;
   s.user = row->user;
   s.token = random_token(32);
@@ -53,7 +78,18 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
   SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
     SG_TRY(store::insert_session(c, sr));
     SG_TRY(store::clear_login_failures(c, login));
-    return store::append_audit(c, format_utc(now), login, "login", "user:" + login, {{"ip", ip}});
+    if (totp_step) {
+      // Re-read inside the transaction: of two concurrent logins with one code, one wins.
+      SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, row->user.id));
+      if (!f || !f->enabled || f->last_step >= *totp_step) {
+        return make_error(ErrorKind::unauthenticated, "TOTP_INVALID", "动态口令错误或已过期",
+                          "The one-time code is wrong or has expired");
+      }
+      f->last_step = *totp_step;
+      SG_TRY(store::update_totp(c, *f));
+    }
+    return store::append_audit(c, format_utc(now), login, "login", "user:" + login,
+                               {{"ip", ip}, {"totp", totp_step.has_value()}});
   }));
   return s;
 }
@@ -158,6 +194,93 @@ Status AuthService::set_disabled(const std::string& login, bool disabled, const 
     if (disabled) SG_TRY(store::delete_user_sessions(c, u->user.id));
     return store::append_audit(c, now, actor, disabled ? "user_disable" : "user_enable", "user:" + login,
                                nlohmann::json::object());
+  });
+}
+
+// ---- TOTP second factor ----------------------------------------------------------------------
+
+namespace {
+Error totp_invalid() {
+  return make_error(ErrorKind::unprocessable, "TOTP_INVALID", "动态口令错误或已过期",
+                    "The one-time code is wrong or has expired");
+}
+Status staff_only(const domain::User& u) {
+  if (domain::is_staff(u.role)) return Ok{};
+  return make_error(ErrorKind::forbidden, "TOTP_STAFF_ONLY", "动态口令仅用于工作人员账号",
+                    "The one-time code second factor is for staff accounts");
+}
+Status check_code_format(const std::string& code) {
+  bool ok = code.size() == 6 && code.find_first_not_of("0123456789") == std::string::npos;
+  if (ok) return Ok{};
+  return make_error(ErrorKind::invalid, "BAD_TOTP_CODE", "动态口令应为6位数字", "A one-time code has 6 digits");
+}
+}  // namespace
+
+Result<nlohmann::json> AuthService::totp_status(const domain::User& u) {
+  SG_ASSIGN_OR_RETURN(auto f, store_.read([&](store::SqliteConn& c) { return store::find_totp(c, u.id); }));
+  return nlohmann::json{{"enabled", f && f->enabled}, {"pending", f && !f->enabled},
+                        {"available", domain::is_staff(u.role)}};
+}
+
+Result<nlohmann::json> AuthService::totp_enrol(const domain::User& u, const std::string& ip) {
+  SG_TRY(staff_only(u));
+  auto now = format_utc(clock_.now());
+  std::string secret = security::new_totp_secret();
+  store::TotpRow row{u.id, security::base32_encode(secret), false, now, "", -1};
+  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
+    if (f && f->enabled) {
+      return make_error(ErrorKind::conflict, "TOTP_ENABLED", "动态口令已启用；如需更换请先停用",
+                        "The one-time code is already on; disable it first to change it");
+    }
+    SG_TRY(store::upsert_totp(c, row));
+    return store::append_audit(c, now, u.login, "totp_enrol", "user:" + u.login, {{"ip", ip}});
+  }));
+  return nlohmann::json{{"secret", row.secret}, {"otpauth_uri", security::otpauth_uri(totp_issuer, u.login, secret)},
+                        {"digits", 6}, {"period", security::kTotpStepSeconds}, {"algorithm", "SHA1"}};
+}
+
+Result<nlohmann::json> AuthService::totp_confirm(const domain::User& u, const std::string& code, const std::string& ip) {
+  SG_TRY(staff_only(u));
+  SG_TRY(check_code_format(code));
+  auto tp = clock_.now();
+  auto now = format_utc(tp);
+  std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count();
+  return store_.write([&](store::SqliteConn& c) -> Result<nlohmann::json> {
+    SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
+    if (!f || f->enabled) {
+      return make_error(ErrorKind::conflict, "TOTP_NOT_PENDING", "没有待确认的动态口令登记，请先登记",
+                        "No one-time code enrolment is waiting for confirmation; enrol first");
+    }
+    auto secret = security::base32_decode(f->secret);
+    auto step = secret ? security::totp_match(*secret, code, unix_now) : std::nullopt;
+    if (!step) return totp_invalid();
+    f->enabled = true;
+    f->confirmed_at = now;
+    f->last_step = *step;
+    SG_TRY(store::update_totp(c, *f));
+    SG_TRY(store::append_audit(c, now, u.login, "totp_enable", "user:" + u.login, {{"ip", ip}}));
+    return nlohmann::json{{"enabled", true}};
+  });
+}
+
+Result<nlohmann::json> AuthService::totp_disable(const domain::User& u, const std::string& code, const std::string& ip) {
+  SG_TRY(staff_only(u));
+  SG_TRY(check_code_format(code));
+  auto tp = clock_.now();
+  auto now = format_utc(tp);
+  std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count();
+  return store_.write([&](store::SqliteConn& c) -> Result<nlohmann::json> {
+    SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
+    if (!f || !f->enabled) {
+      return make_error(ErrorKind::conflict, "TOTP_NOT_ENABLED", "动态口令未启用", "The one-time code is not on");
+    }
+    auto secret = security::base32_decode(f->secret);
+    auto step = secret ? security::totp_match(*secret, code, unix_now) : std::nullopt;
+    if (!step) return totp_invalid();
+    SG_TRY(store::delete_totp(c, u.id));
+    SG_TRY(store::append_audit(c, now, u.login, "totp_disable", "user:" + u.login, {{"ip", ip}}));
+    return nlohmann::json{{"enabled", false}};
   });
 }
 

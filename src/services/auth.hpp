@@ -34,7 +34,10 @@ class AuthService {
   AuthService(store::Store& store, const Clock& clock, AuthConfig config = {})
       : store_(store), clock_(clock), config_(config) {}
 
-  Result<Session> login(const std::string& login, const std::string& password, const std::string& ip);
+  // totp: the current code when the account has a second factor (TOTP_REQUIRED / TOTP_INVALID,
+  // both 401 and counted by the login throttle, otherwise).
+  Result<Session> login(const std::string& login, const std::string& password, const std::string& ip,
+                        const std::string& totp = "");
   // From the cookie value: the live session and its user, or UNAUTHENTICATED.
   Result<Session> authenticate(const std::string& token);
   Status logout(const std::string& token);
@@ -49,6 +52,15 @@ class AuthService {
   Status set_password(const std::string& login, const std::string& password, const std::string& actor);
   Status set_disabled(const std::string& login, bool disabled, const std::string& actor);
   const AuthConfig& config() const { return config_; }
+
+  // TOTP second factor (RFC 6238) for staff accounts. enrol: a new secret, returned this once
+  // ({secret, otpauth_uri}); it takes effect after confirm with a current code. disable needs a
+  // current code too. Wrong codes: 422 TOTP_INVALID.
+  Result<nlohmann::json> totp_status(const domain::User& u);
+  Result<nlohmann::json> totp_enrol(const domain::User& u, const std::string& ip);
+  Result<nlohmann::json> totp_confirm(const domain::User& u, const std::string& code, const std::string& ip);
+  Result<nlohmann::json> totp_disable(const domain::User& u, const std::string& code, const std::string& ip);
+  std::string totp_issuer = "statgov";  // shown in authenticator apps
 
  private:
   store::Store& store_;

@@ -1,6 +1,7 @@
 #include "services/demo.hpp"
 
 #include "domain/codes.hpp"
+#include "services/releases.hpp"
 #include "services/reporting.hpp"
 #include "store/repos.hpp"
 
@@ -54,6 +55,112 @@ double round1(double v) { return std::round(v * 10.0) / 10.0; }
 struct IndustrialSeries {
   double base_output, sales_ratio, export_share, power_per_output;
 };
+
+}  // namespace
+
+namespace {
+
+// The release calendar of the demo year for the monthly industrial form (09:30 Beijing time on the
+// 15th of the following month), three 政务公开 documents, and, given a key, the signed packages of
+// the releases whose minute has passed.
+Status add_demo_publication(store::Store& store, Catalog& catalog, FormService& forms, const Clock& clock,
+                            const DemoOptions& opt, AuthService& auth, const std::string& city12, DemoReport& rep) {
+  auto now = clock.now();
+  auto now_s = format_utc(now);
+  const int year = local_date(now).year;
+  auto city = catalog.region(city12);
+  const std::string city_name = city ? city->name : city12.substr(0, 6);
+  const std::string city6 = city12.substr(0, 6);
+  static constexpr std::array<std::string_view, 12> kMonthEn = {"January", "February", "March",     "April",
+                                                                "May",     "June",     "July",      "August",
+                                                                "September", "October", "November", "December"};
+  std::vector<store::ReleaseRow> releases;
+  for (int m = 1; m <= 12; ++m) {
+    store::ReleaseRow r;
+    r.id = fmt::format("{}-{:02}-B204-1", year, m);
+    r.title_zh = fmt::format("{}年{}月{}规模以上工业生产情况", year, m, city_name);
+    r.title_en = fmt::format("Industrial production above designated size, {} {}", kMonthEn[static_cast<std::size_t>(m - 1)], year);
+    r.release_at = format_utc(from_local(m == 12 ? year + 1 : year, m == 12 ? 1 : m + 1, 15, 9, 30)).substr(0, 16) + ":00Z";
+    r.form_code = "B204-1";
+    r.period = domain::Period::month(year, m).str();
+    r.tables = json::array({{{"by", "county"}, {"indicators", {"I01", "I03", "I04", "I05"}}},
+                            {{"by", "section"}, {"indicators", {"I01", "I03"}}}});
+    r.notes_zh = "数据为全市规模以上工业企业已验收月报汇总，增速按可比口径计算。";
+    r.notes_en = "Totals of the accepted monthly reports of industrial enterprises above designated size; growth on comparable units.";
+    r.city = city12;
+    r.state = "planned";
+    r.created_at = r.updated_at = now_s;
+    r.created_by = "demo";
+    releases.push_back(std::move(r));
+  }
+  struct Doc {
+    std::string title, category, body;
+  };
+  const std::vector<Doc> docs = {
+      {fmt::format("{}统计局{}年政府信息公开工作年度报告", city_name, year - 1), "政府信息公开年报",
+       fmt::format("根据《中华人民共和国政府信息公开条例》，现公布{}统计局{}年政府信息公开工作年度报告。"
+                   "本年度主动公开统计信息、统计数据发布日程和统计法规等信息，依申请公开办理均按时答复。",
+                   city_name, year - 1)},
+      {fmt::format("关于开展{}年统计执法检查的通知", year), "通知公告",
+       fmt::format("各区县统计局：为贯彻《中华人民共和国统计法》，保障统计数据真实准确，{}统计局决定于{}年开展"
+                   "统计执法检查，重点检查规模以上工业企业统计数据质量。",
+                   city_name, year)},
+      {fmt::format("{}年{}统计数据发布日程表", year, city_name), "统计数据发布",
+       fmt::format("{}年全市规模以上工业生产情况于每月15日9时30分发布上月数据，详见附件。", year)},
+  };
+  std::string calendar_csv = "发布代码,标题,发布时间(北京时间)\n";
+  for (const auto& r : releases) {
+    calendar_csv += r.id + "," + r.title_zh + "," + r.release_at.substr(0, 10) + " 09:30\n";
+  }
+  SG_TRY(store.write([&](store::SqliteConn& c) -> Status {
+    for (const auto& r : releases) {
+      SG_ASSIGN_OR_RETURN(auto existing, store::find_release(c, r.id));
+      if (existing) continue;
+      SG_TRY(store::insert_release(c, r));
+      SG_TRY(store::append_audit(c, now_s, "demo", "release_create", "release:" + r.id,
+                                 {{"release_at", r.release_at}, {"form", r.form_code}, {"period", r.period}}));
+      ++rep.releases;
+    }
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      store::DocumentRow d;
+      d.index_no = fmt::format("{}-{}-{:06}", city6, year, i + 1);
+      SG_ASSIGN_OR_RETURN(auto existing, store::find_document(c, d.index_no));
+      if (existing) continue;
+      d.title = docs[i].title;
+      d.category = docs[i].category;
+      d.publisher = city_name + "统计局";
+      d.date = format_local(now).substr(0, 10);
+      d.body = docs[i].body;
+      d.created_at = d.updated_at = now_s;
+      d.created_by = d.updated_by = "demo";
+      SG_TRY(store::insert_document(c, d));
+      if (i == 2) SG_TRY(store::replace_document_files(c, d.index_no, {{"calendar.csv", calendar_csv}}));
+      SG_TRY(store::append_audit(c, now_s, "demo", "document_create", "document:" + d.index_no, {{"title", d.title}}));
+      ++rep.documents;
+    }
+    return Ok{};
+  }));
+  if (opt.release_secret_key.empty()) return Ok{};
+  ChangeFeed feed(store);
+  SummaryService summary(store, forms, catalog, feed);
+  ReleaseConfig cfg;
+  cfg.secret_key = opt.release_secret_key;
+  cfg.export_dir = opt.export_dir;
+  ReleaseService rs(store, forms, catalog, summary, auth, clock, cfg);
+  cfg.site_dir = opt.site_dir;
+  ReleaseService last(store, forms, catalog, summary, auth, clock, cfg);  // with the site
+  std::vector<std::string> due;
+  for (const auto& r : releases) {
+    if (r.release_at <= now_s) due.push_back(r.id);
+  }
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    ReleaseService& by = i + 1 == due.size() ? last : rs;
+    SG_TRY(by.prepare_by("demo", due[i]));
+    SG_TRY(by.sign_by("demo", due[i]));
+    ++rep.packages;
+  }
+  return Ok{};
+}
 
 }  // namespace
 
@@ -224,6 +331,7 @@ Result<DemoReport> build_demo(store::Store& store, Catalog& catalog, FormService
     SG_TRY(auth.add_user(nu, "demo"));
     ++rep.users;
   }
+  SG_TRY(add_demo_publication(store, catalog, forms, clock, opt, auth, city12, rep));
   return rep;
 }
 

@@ -21,12 +21,18 @@ struct DemoOptions {
   std::uint64_t seed = 2026;
   std::string password = "Statgov@2026";
   security::HashCost hash_cost = security::HashCost::interactive();
+  // Publication: with a key, the releases whose minute has passed are prepared and signed (the
+  // packages go to export_dir if set), so that a portal has something to show.
+  std::string release_secret_key;  // raw Ed25519 secret key; empty = calendar only
+  std::string export_dir;
+  std::string site_dir;  // the portal's front end, carried in the newest package
 };
 
 struct DemoReport {
   int units = 0;
   int submissions = 0;
   int users = 0;
+  int releases = 0, packages = 0, documents = 0;
 };
 
 // Loads reference data and forms from data_dir, then generates the demo. The store must be empty

@@ -1,5 +1,6 @@
 #include "services/reporting.hpp"
 #include "services/reporting_detail.hpp"
+#include "services/signatures.hpp"
 
 #include "base/crypto.hpp"
 #include "base/text.hpp"
@@ -182,7 +183,8 @@ Result<json> ReportingService::evaluate(const Target& t, const json& values, std
 json ReportingService::submission_json(const Target& t, const std::optional<store::SubmissionRow>& row,
                                        bool with_events) {
   const auto& def = t.form->def;
-  json j = {{"unit_id", t.unit.id},
+  json j = {{"id", row && row->id ? json(row->id) : json(nullptr)},
+            {"unit_id", t.unit.id},
             {"unit_name", t.unit.name},
             {"uscc", t.unit.uscc},
             {"form_code", def.code},
@@ -320,7 +322,8 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
 Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const std::string& form,
                                       const std::string& period, const json& body,
                                       const std::optional<IdempotencyKey>& idem) {
-  SG_TRY(check_body(body, {"values", "explanations"}, "values"));
+  SG_TRY(check_body(body, {"values", "explanations", "signature", "key_id"}, "values"));
+  SG_ASSIGN_OR_RETURN(auto claim, signature_claim(body));
   if (idem) {
     SG_ASSIGN_OR_RETURN(auto prior, store_.read([&](store::SqliteConn& c) {
       return store::find_idempotency(c, a.user.id, idem->key);
@@ -391,13 +394,24 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
     r.explanations = kept;
     r.results = results;
     r.updated_at = now;
+    std::optional<store::SignatureRow> signature;
+    if (claim) {
+      SG_ASSIGN_OR_RETURN(signature, check_submission_signature(c, *claim, t.unit, r.form_code, r.period, values,
+                                                                r.version, now, a.user.login));
+    }
     SG_TRY(store::save_submission(c, r));
+    if (signature) {
+      signature->submission_id = r.id;
+      SG_TRY(store::insert_signature(c, *signature));
+    }
     SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
     SG_TRY(store::add_event(c, r.id, {now, a.user.login, "submit", std::string(domain::state_name(from)), r.state, ""}));
     SG_TRY(store::append_audit(c, now, a.user.login, "submit",
                                fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
-                               {{"version", r.version}, {"ip", a.ip}}));
+                               {{"version", r.version}, {"ip", a.ip},
+                                {"signed_with", signature ? json(signature->key_id) : json(nullptr)}}));
     json resp = submission_json(t, r, false);
+    if (signature) resp["signature"] = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
     if (idem) {
       SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
     }

@@ -15,6 +15,13 @@ struct SummaryService::Loaded {
   FormPtr form;
   domain::Period period = domain::Period::year(2000), compare = domain::Period::year(2000);
   std::vector<std::string> codes;  // numeric indicators, in the cube's column order
+  // Weighted means: per weighted indicator (index into codes) and its weight, two derived cube
+  // columns after the indicators: x*w and w, both only where x and w are reported.
+  struct Weighted {
+    std::size_t x, w;
+  };
+  std::vector<Weighted> weighted;
+  std::size_t width() const { return codes.size() + 2 * weighted.size(); }
   std::unique_ptr<cube::Cube> cur, prev;
   std::unique_ptr<cube::CubePair> pair;
   std::int64_t seq = 0;
@@ -85,6 +92,21 @@ struct Acc {
   explicit Acc(std::size_t k) : sum(k, 0), cmp_cur(k, 0), cmp_prev(k, 0), count(k, 0), cmp_units(k, 0) {}
 };
 
+// A submission's values as a cube row: the numeric indicators, then the weighted-mean columns.
+void fill_values(const SummaryService::Loaded& l, const json& values, std::vector<double>& out) {
+  out.assign(l.width(), kNaN);
+  for (std::size_t i = 0; i < l.codes.size(); ++i) {
+    auto it = values.find(l.codes[i]);
+    if (it != values.end() && it->is_number()) out[i] = it->get<double>();
+  }
+  for (std::size_t j = 0; j < l.weighted.size(); ++j) {
+    const double x = out[l.weighted[j].x], w = out[l.weighted[j].w];
+    if (std::isnan(x) || std::isnan(w)) continue;
+    out[l.codes.size() + 2 * j] = x * w;
+    out[l.codes.size() + 2 * j + 1] = w;
+  }
+}
+
 }  // namespace
 
 Result<std::shared_ptr<SummaryService::Loaded>> SummaryService::cube_for(const SummaryQuery& q) {
@@ -113,7 +135,13 @@ Result<std::shared_ptr<SummaryService::Loaded>> SummaryService::cube_for(const S
   for (const auto& ind : form->def.indicators) {
     if (ind.type != domain::IndicatorType::text) l->codes.push_back(ind.code);
   }
-  const int k = static_cast<int>(l->codes.size());
+  auto index_of = [&](const std::string& code) {
+    return static_cast<std::size_t>(std::find(l->codes.begin(), l->codes.end(), code) - l->codes.begin());
+  };
+  for (const auto& ind : form->def.indicators) {
+    if (ind.aggregate == domain::Aggregate::weighted_mean) l->weighted.push_back({index_of(ind.code), index_of(ind.weight)});
+  }
+  const int k = static_cast<int>(l->width());
   // Read the sequence first: changes that land while we load are applied again (upserts are
   // idempotent), so none is missed.
   SG_TRY(feed_.poll_once());
@@ -133,10 +161,7 @@ Result<std::shared_ptr<SummaryService::Loaded>> SummaryService::cube_for(const S
       auto u = l->units.find(r.unit_id);
       if (u == l->units.end()) continue;
       SG_ASSIGN_OR_RETURN(auto dims, dims_of(u->second));
-      for (int i = 0; i < k; ++i) {
-        const auto& v = r.values.contains(l->codes[i]) ? r.values[l->codes[i]] : json();
-        vals[static_cast<std::size_t>(i)] = v.is_number() ? v.get<double>() : kNaN;
-      }
+      fill_values(*l, r.values, vals);
       SG_TRY(cube_ptr->upsert({r.unit_id, dims, vals, to_cube_state(r.state)}));
     }
   }
@@ -159,8 +184,7 @@ Status SummaryService::catch_up(Loaded& l) {
   if (!complete) {
     return make_error(ErrorKind::internal, "CUBE_STALE", "汇总数据需要重新加载，请重试", "The cube must be reloaded; try again");
   }
-  const int k = static_cast<int>(l.codes.size());
-  std::vector<double> vals(static_cast<std::size_t>(k));
+  std::vector<double> vals;
   domain::Scope all;
   for (const auto& ch : changes) {
     l.seq = ch.seq;
@@ -174,10 +198,7 @@ Status SummaryService::catch_up(Loaded& l) {
     if (!row || !unit) continue;
     l.units[unit->id] = *unit;
     SG_ASSIGN_OR_RETURN(auto dims, dims_of(*unit));
-    for (int i = 0; i < k; ++i) {
-      const auto& v = row->values.contains(l.codes[i]) ? row->values[l.codes[i]] : json();
-      vals[static_cast<std::size_t>(i)] = v.is_number() ? v.get<double>() : kNaN;
-    }
+    fill_values(l, row->values, vals);
     cube::UnitRow ur{row->unit_id, dims, vals, to_cube_state(row->state)};
     SG_TRY(is_cur ? l.pair->upsert_current(ur) : l.pair->upsert_previous(ur));
   }
@@ -201,7 +222,7 @@ std::string row_key(cube::Rollup by, const cube::UnitDims& d, const std::string&
 // tested against.
 Table aggregate_rows(const SummaryService::Loaded& l, cube::Rollup by, cube::StateGroup g, const domain::Scope& scope,
                      const std::string& city, const std::string& only_key = "") {
-  const std::size_t k = l.codes.size();
+  const std::size_t k = l.width();
   Table t(k);
   std::map<std::string, std::size_t> index;
   auto acc_for = [&](const std::string& key) -> Acc& {
@@ -246,7 +267,7 @@ Table aggregate_rows(const SummaryService::Loaded& l, cube::Rollup by, cube::Sta
 
 // From the maintained cells (whole-city scope): no scan of the rows.
 Table aggregate_cells(const SummaryService::Loaded& l, cube::Rollup by, cube::StateGroup g, const std::string& city) {
-  const std::size_t k = l.codes.size();
+  const std::size_t k = l.width();
   Table t(k);
   auto sums = l.cur->rollup(by, g);
   auto growth = l.pair->growth(by, g);
@@ -309,19 +330,42 @@ Result<json> SummaryService::summary(const Actor& a, const SummaryQuery& q) {
   json inds = json::array();
   for (const auto& c : l->codes) {
     const auto* ind = def.find(c);
-    inds.push_back({{"code", c}, {"name", ind->name}, {"name_en", ind->name_en}, {"unit", ind->unit}, {"decimals", ind->decimals}});
+    inds.push_back({{"code", c}, {"name", ind->name}, {"name_en", ind->name_en}, {"unit", ind->unit}, {"decimals", ind->decimals},
+                    {"aggregate", ind->aggregate == domain::Aggregate::sum    ? "sum"
+                                  : ind->aggregate == domain::Aggregate::mean ? "mean"
+                                                                              : "weighted_mean"}});
   }
+  // Where each indicator's weighted-mean columns are (npos when it is not a weighted mean).
+  std::vector<std::size_t> wcol(l->codes.size(), std::string::npos);
+  for (std::size_t j = 0; j < l->weighted.size(); ++j) wcol[l->weighted[j].x] = l->codes.size() + 2 * j;
   auto row_json = [&](const std::string& key, const Acc& acc) {
     json values = json::object(), counts = json::object(), cmp = json::object(), share = json::object();
     for (std::size_t i = 0; i < l->codes.size(); ++i) {
       const std::string& c = l->codes[i];
-      int dec = def.find(c)->decimals;
-      values[c] = round_to(acc.sum[i], dec);
+      const auto* ind = def.find(c);
+      int dec = ind->decimals;
+      double value = acc.sum[i], cur = acc.cmp_cur[i], prev = acc.cmp_prev[i];
+      std::uint32_t cmp_units = acc.cmp_units[i];
+      if (ind->aggregate == domain::Aggregate::mean) {
+        value = acc.count[i] ? acc.sum[i] / acc.count[i] : kNaN;
+        cur = cmp_units ? cur / cmp_units : kNaN;
+        prev = cmp_units ? prev / cmp_units : kNaN;
+      } else if (ind->aggregate == domain::Aggregate::weighted_mean) {
+        const std::size_t xw = wcol[i], w = xw + 1;
+        value = acc.sum[w] != 0 ? acc.sum[xw] / acc.sum[w] : kNaN;
+        cur = acc.cmp_cur[w] != 0 ? acc.cmp_cur[xw] / acc.cmp_cur[w] : kNaN;
+        prev = acc.cmp_prev[w] != 0 ? acc.cmp_prev[xw] / acc.cmp_prev[w] : kNaN;
+        cmp_units = acc.cmp_units[xw];
+      }
+      values[c] = number_or_null(round_to(value, dec));
       counts[c] = acc.count[i];
-      double g = acc.cmp_units[i] && acc.cmp_prev[i] != 0 ? acc.cmp_cur[i] / acc.cmp_prev[i] - 1 : kNaN;
-      cmp[c] = {{"current", round_to(acc.cmp_cur[i], dec)}, {"previous", round_to(acc.cmp_prev[i], dec)},
-                {"growth", number_or_null(g)}, {"units", acc.cmp_units[i]}};
-      share[c] = number_or_null(t.total.sum[i] != 0 ? acc.sum[i] / t.total.sum[i] : kNaN);
+      double g = cmp_units && prev != 0 && std::isfinite(prev) ? cur / prev - 1 : kNaN;
+      cmp[c] = {{"current", number_or_null(round_to(cur, dec))}, {"previous", number_or_null(round_to(prev, dec))},
+                {"growth", number_or_null(g)}, {"units", cmp_units}};
+      // A share of a mean means nothing: only sums have shares.
+      share[c] = number_or_null(ind->aggregate == domain::Aggregate::sum && t.total.sum[i] != 0
+                                    ? acc.sum[i] / t.total.sum[i]
+                                    : kNaN);
     }
     std::string name = key;
     if (by == cube::Rollup::county || by == cube::Rollup::city) {
@@ -347,7 +391,11 @@ Result<json> SummaryService::summary(const Actor& a, const SummaryQuery& q) {
     std::vector<std::size_t> order(rows.size());
     for (std::size_t r = 0; r < order.size(); ++r) order[r] = r;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-      return rows[x]["values"][c].get<double>() > rows[y]["values"][c].get<double>();
+      auto v = [&](std::size_t r) {
+        const json& j = rows[r]["values"][c];
+        return j.is_number() ? j.get<double>() : -std::numeric_limits<double>::infinity();
+      };
+      return v(x) > v(y);
     });
     for (std::size_t pos = 0; pos < order.size(); ++pos) rows[order[pos]]["rank"][c] = pos + 1;
   }
@@ -385,8 +433,10 @@ Result<std::string> SummaryService::summary_xlsx(const Actor& a, const SummaryQu
     w.write_number(sh, row, c++, r["units"].get<double>());
     for (const auto& ind : s["indicators"]) {
       const std::string code = ind["code"];
-      w.write_number(sh, row, c++, r["values"][code].get<double>());
-      w.write_number(sh, row, c++, r["comparable"][code]["previous"].get<double>());
+      for (const json* v : {&r["values"][code], &r["comparable"][code]["previous"]}) {
+        if (v->is_number()) w.write_number(sh, row, c, v->get<double>());
+        ++c;
+      }
       const auto& g = r["comparable"][code]["growth"];
       if (g.is_number()) w.write_number(sh, row, c, round_to(g.get<double>() * 100, 1));
       ++c;
@@ -496,6 +546,33 @@ Result<json> SummaryService::outliers(const Actor& a, const SummaryQuery& q) {
     return score(x) > score(y);
   });
   return json{{"indicator", q.indicator}, {"items", items}};
+}
+
+Result<PublicationRows> SummaryService::accepted_rows(const std::string& form, const std::string& period) {
+  SummaryQuery q;
+  q.form = form;
+  q.period = period;
+  SG_ASSIGN_OR_RETURN(auto l, cube_for(q));
+  std::shared_lock lock(l->mu);
+  PublicationRows out;
+  out.form = l->form;
+  out.period = l->period.str();
+  out.compare_period = l->compare.str();
+  out.codes = l->codes;
+  const int k = static_cast<int>(l->codes.size());
+  for (std::uint32_t r = 0; r < l->cur->units(); ++r) {
+    if (l->cur->row_state(r) != cube::State::accepted) continue;
+    PublicationRow row;
+    row.unit_id = l->cur->row_id(r);
+    row.dims = l->cur->row_dims(r);
+    for (int i = 0; i < k; ++i) row.current.push_back(l->cur->value(r, i));
+    auto pr = l->prev->find(row.unit_id);
+    if (pr && l->prev->row_state(*pr) == cube::State::accepted) {
+      for (int i = 0; i < k; ++i) row.previous.push_back(l->prev->value(*pr, i));
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
 }
 
 }  // namespace statgov::services

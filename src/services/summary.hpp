@@ -17,6 +17,21 @@
 
 namespace statgov::services {
 
+// Accepted reports of one form and period, unit by unit, with the same units' accepted values of
+// the same period last year: what the tables of a release are built from (services/releases).
+struct PublicationRow {
+  std::int64_t unit_id = 0;
+  cube::UnitDims dims;
+  std::vector<double> current;   // per code, NaN = missing
+  std::vector<double> previous;  // empty: no accepted report for the comparison period
+};
+struct PublicationRows {
+  FormPtr form;
+  std::string period, compare_period;
+  std::vector<std::string> codes;  // numeric indicators, in the order of the values
+  std::vector<PublicationRow> rows;
+};
+
 struct SummaryQuery {
   std::string form, period;
   std::string by = "county";        // city | county | township | section | division | size
@@ -35,6 +50,8 @@ class SummaryService {
   Result<std::string> summary_xlsx(const Actor& a, const SummaryQuery& q);
   Result<json> units(const Actor& a, const SummaryQuery& q);
   Result<json> outliers(const Actor& a, const SummaryQuery& q);
+  // No role check: for services that check their own (releases).
+  Result<PublicationRows> accepted_rows(const std::string& form, const std::string& period);
 
   struct Loaded;
 

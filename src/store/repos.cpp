@@ -684,4 +684,350 @@ Result<std::vector<AuditRow>> list_audit(SqliteConn& c) {
   });
 }
 
+// ==== releases and documents (publication) ====================================================
+
+namespace {
+
+constexpr const char* kReleaseCols =
+    "id, title_zh, title_en, release_at, form_code, period, tables, notes_zh, notes_en, city, state, created_at, "
+    "created_by, updated_at, COALESCE(prepared_at, ''), COALESCE(signed_at, ''), COALESCE(signed_by, ''), "
+    "package_sequence, COALESCE(package_name, '')";
+
+ReleaseRow release_from(const Stmt& st) {
+  ReleaseRow r;
+  r.id = st.text(0);
+  r.title_zh = st.text(1);
+  r.title_en = st.text(2);
+  r.release_at = st.text(3);
+  r.form_code = st.text(4);
+  r.period = st.text(5);
+  r.tables = parse_json_column(st.text(6), json::array());
+  r.notes_zh = st.text(7);
+  r.notes_en = st.text(8);
+  r.city = st.text(9);
+  r.state = st.text(10);
+  r.created_at = st.text(11);
+  r.created_by = st.text(12);
+  r.updated_at = st.text(13);
+  r.prepared_at = st.text(14);
+  r.signed_at = st.text(15);
+  r.signed_by = st.text(16);
+  r.package_sequence = st.opt_int64(17);
+  r.package_name = st.text(18);
+  return r;
+}
+
+void bind_release(Stmt& st, const ReleaseRow& r) {
+  auto opt = [](const std::string& s) { return s.empty() ? std::optional<std::string>() : std::optional(s); };
+  st.set(":id", r.id).set(":title_zh", r.title_zh).set(":title_en", r.title_en).set(":release_at", r.release_at)
+      .set(":form", r.form_code).set(":period", r.period).set(":tables", r.tables.dump()).set(":notes_zh", r.notes_zh)
+      .set(":notes_en", r.notes_en).set(":city", r.city).set(":state", r.state).set(":created_at", r.created_at)
+      .set(":created_by", r.created_by).set(":updated_at", r.updated_at).set(":prepared_at", opt(r.prepared_at))
+      .set(":signed_at", opt(r.signed_at)).set(":signed_by", opt(r.signed_by)).set(":seq", r.package_sequence)
+      .set(":package_name", opt(r.package_name));
+}
+
+constexpr const char* kDocumentCols =
+    "index_no, title, category, publisher, date, body, created_at, created_by, updated_at, updated_by, "
+    "published_sequence";
+
+DocumentRow document_from(const Stmt& st) {
+  DocumentRow d;
+  d.index_no = st.text(0);
+  d.title = st.text(1);
+  d.category = st.text(2);
+  d.publisher = st.text(3);
+  d.date = st.text(4);
+  d.body = st.text(5);
+  d.created_at = st.text(6);
+  d.created_by = st.text(7);
+  d.updated_at = st.text(8);
+  d.updated_by = st.text(9);
+  d.published_sequence = st.opt_int64(10);
+  return d;
+}
+
+}  // namespace
+
+Status insert_release(SqliteConn& c, const ReleaseRow& r) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO releases (id, title_zh, title_en, release_at, form_code, period, tables, notes_zh, notes_en, city, "
+      "state, created_at, created_by, updated_at, prepared_at, signed_at, signed_by, package_sequence, package_name) "
+      "VALUES (:id, :title_zh, :title_en, :release_at, :form, :period, :tables, :notes_zh, :notes_en, :city, :state, "
+      ":created_at, :created_by, :updated_at, :prepared_at, :signed_at, :signed_by, :seq, :package_name)"));
+  bind_release(st, r);
+  return st.exec();
+}
+
+Status update_release(SqliteConn& c, const ReleaseRow& r) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE releases SET title_zh = :title_zh, title_en = :title_en, release_at = :release_at, form_code = :form, "
+      "period = :period, tables = :tables, notes_zh = :notes_zh, notes_en = :notes_en, city = :city, state = :state, "
+      "updated_at = :updated_at, prepared_at = :prepared_at, signed_at = :signed_at, signed_by = :signed_by, "
+      "package_sequence = :seq, package_name = :package_name WHERE id = :id"));
+  bind_release(st, r);
+  return st.exec();
+}
+
+Result<std::optional<ReleaseRow>> find_release(SqliteConn& c, std::string_view id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM releases WHERE id = :id", kReleaseCols)));
+  st.set(":id", id);
+  return first<ReleaseRow>(st, release_from);
+}
+
+Result<std::vector<ReleaseRow>> list_releases(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM releases ORDER BY release_at, id", kReleaseCols)));
+  return collect<ReleaseRow>(st, release_from);
+}
+
+Status set_release_package(SqliteConn& c, std::string_view id, std::string_view bytes) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE releases SET package = CAST(:bytes AS BLOB) WHERE id = :id"));
+  st.set(":bytes", bytes).set(":id", id);
+  return st.exec();
+}
+
+Result<std::optional<std::string>> release_package(SqliteConn& c, std::string_view id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT package FROM releases WHERE id = :id AND package IS NOT NULL"));
+  st.set(":id", id);
+  return first<std::string>(st, [](const Stmt& s) { return s.text(0); });
+}
+
+Status set_prerelease(SqliteConn& c, std::string_view release_id, const std::vector<std::int64_t>& user_ids) {
+  {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM release_prerelease WHERE release_id = :id"));
+    st.set(":id", release_id);
+    SG_TRY(st.exec());
+  }
+  for (auto u : user_ids) {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+        "INSERT OR IGNORE INTO release_prerelease (release_id, user_id) VALUES (:id, :user)"));
+    st.set(":id", release_id).set(":user", u);
+    SG_TRY(st.exec());
+  }
+  return Ok{};
+}
+
+Result<std::vector<std::int64_t>> prerelease_users(SqliteConn& c, std::string_view release_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT user_id FROM release_prerelease WHERE release_id = :id ORDER BY user_id"));
+  st.set(":id", release_id);
+  return collect<std::int64_t>(st, [](const Stmt& s) { return s.int64(0); });
+}
+
+Status replace_release_datasets(SqliteConn& c, std::string_view release_id, const std::vector<ReleaseDatasetRow>& ds) {
+  {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM release_datasets WHERE release_id = :id"));
+    st.set(":id", release_id);
+    SG_TRY(st.exec());
+  }
+  int pos = 0;
+  for (const auto& d : ds) {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+        "INSERT INTO release_datasets (release_id, position, dataset_id, body) VALUES (:id, :pos, :ds, :body)"));
+    st.set(":id", release_id).set(":pos", pos++).set(":ds", d.dataset_id).set(":body", d.body.dump());
+    SG_TRY(st.exec());
+  }
+  return Ok{};
+}
+
+Result<std::vector<ReleaseDatasetRow>> release_datasets(SqliteConn& c, std::string_view release_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT dataset_id, body FROM release_datasets WHERE release_id = :id ORDER BY position"));
+  st.set(":id", release_id);
+  return collect<ReleaseDatasetRow>(st, [](const Stmt& s) {
+    return ReleaseDatasetRow{s.text(0), parse_json_column(s.text(1), json::object())};
+  });
+}
+
+Result<std::int64_t> next_package_sequence(SqliteConn& c, std::string_view agency) {
+  {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+        "INSERT INTO package_sequence (agency, value) VALUES (:agency, 1) "
+        "ON CONFLICT (agency) DO UPDATE SET value = value + 1"));
+    st.set(":agency", agency);
+    SG_TRY(st.exec());
+  }
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT value FROM package_sequence WHERE agency = :agency"));
+  st.set(":agency", agency);
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return make_error(ErrorKind::internal, "SEQUENCE", "发布包序号缺失", "package sequence missing");
+  return st.int64(0);
+}
+
+Status insert_document(SqliteConn& c, const DocumentRow& d) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO documents (index_no, title, category, publisher, date, body, created_at, created_by, updated_at, "
+      "updated_by, published_sequence) VALUES (:index_no, :title, :category, :publisher, :date, :body, :created_at, "
+      ":created_by, :updated_at, :updated_by, NULL)"));
+  st.set(":index_no", d.index_no).set(":title", d.title).set(":category", d.category).set(":publisher", d.publisher)
+      .set(":date", d.date).set(":body", d.body).set(":created_at", d.created_at).set(":created_by", d.created_by)
+      .set(":updated_at", d.updated_at).set(":updated_by", d.updated_by);
+  return st.exec();
+}
+
+Status update_document(SqliteConn& c, const DocumentRow& d) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE documents SET title = :title, category = :category, publisher = :publisher, date = :date, body = :body, "
+      "updated_at = :updated_at, updated_by = :updated_by, published_sequence = NULL WHERE index_no = :index_no"));
+  st.set(":index_no", d.index_no).set(":title", d.title).set(":category", d.category).set(":publisher", d.publisher)
+      .set(":date", d.date).set(":body", d.body).set(":updated_at", d.updated_at).set(":updated_by", d.updated_by);
+  return st.exec();
+}
+
+Result<std::optional<DocumentRow>> find_document(SqliteConn& c, std::string_view index_no) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM documents WHERE index_no = :index_no", kDocumentCols)));
+  st.set(":index_no", index_no);
+  return first<DocumentRow>(st, document_from);
+}
+
+Result<std::vector<DocumentRow>> list_documents(SqliteConn& c, std::string_view q, std::string_view category) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM documents WHERE (:q = '' OR instr(title, :q) > 0 OR instr(body, :q) > 0 OR instr(index_no, :q) > 0) "
+      "AND (:category = '' OR category = :category) ORDER BY date DESC, index_no", kDocumentCols)));
+  st.set(":q", q).set(":category", category);
+  return collect<DocumentRow>(st, document_from);
+}
+
+Result<std::vector<DocumentRow>> unpublished_documents(SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM documents WHERE published_sequence IS NULL ORDER BY index_no", kDocumentCols)));
+  return collect<DocumentRow>(st, document_from);
+}
+
+Status mark_document_published(SqliteConn& c, std::string_view index_no, std::int64_t sequence) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE documents SET published_sequence = :seq WHERE index_no = :index_no"));
+  st.set(":seq", sequence).set(":index_no", index_no);
+  return st.exec();
+}
+
+Status replace_document_files(SqliteConn& c, std::string_view index_no, const std::vector<DocumentFileRow>& files) {
+  {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM document_files WHERE index_no = :index_no"));
+    st.set(":index_no", index_no);
+    SG_TRY(st.exec());
+  }
+  for (const auto& f : files) {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+        "INSERT INTO document_files (index_no, name, data) VALUES (:index_no, :name, CAST(:data AS BLOB))"));
+    st.set(":index_no", index_no).set(":name", f.name).set(":data", f.data);
+    SG_TRY(st.exec());
+  }
+  return Ok{};
+}
+
+Result<std::vector<DocumentFileRow>> document_files(SqliteConn& c, std::string_view index_no) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT name, data FROM document_files WHERE index_no = :index_no ORDER BY name"));
+  st.set(":index_no", index_no);
+  return collect<DocumentFileRow>(st, [](const Stmt& s) { return DocumentFileRow{s.text(0), s.text(1)}; });
+}
+
+// ==== e-signatures and TOTP (issue #7; migration V005) =======================================
+
+namespace {
+UnitKeyRow unit_key_from(const Stmt& s) {
+  return UnitKeyRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7)};
+}
+constexpr const char* kUnitKeyCols =
+    "key_id, unit_id, public_key, label, created_at, created_by, COALESCE(revoked_at, ''), COALESCE(revoked_by, '')";
+SignatureRow signature_from(const Stmt& s) {
+  return SignatureRow{s.int64(0), s.int32(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
+}
+constexpr const char* kSignatureCols = "submission_id, version, key_id, signature, payload_sha256, signed_at, signed_by";
+}  // namespace
+
+Status insert_unit_key(SqliteConn& c, const UnitKeyRow& k) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT INTO unit_keys (key_id, unit_id, public_key, label, created_at, created_by) "
+      "VALUES (:key, :unit, :pub, :label, :at, :by)"));
+  st.set(":key", k.key_id).set(":unit", k.unit_id).set(":pub", k.public_key).set(":label", k.label)
+      .set(":at", k.created_at).set(":by", k.created_by);
+  return st.exec();
+}
+
+Result<std::optional<UnitKeyRow>> find_unit_key(SqliteConn& c, std::string_view key_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM unit_keys WHERE key_id = :key", kUnitKeyCols)));
+  st.set(":key", key_id);
+  return first<UnitKeyRow>(st, unit_key_from);
+}
+
+Result<std::vector<UnitKeyRow>> list_unit_keys(SqliteConn& c, std::int64_t unit_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM unit_keys WHERE unit_id = :unit ORDER BY created_at, key_id", kUnitKeyCols)));
+  st.set(":unit", unit_id);
+  return collect<UnitKeyRow>(st, unit_key_from);
+}
+
+Status revoke_unit_key(SqliteConn& c, std::string_view key_id, std::string_view at, std::string_view by) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE unit_keys SET revoked_at = :at, revoked_by = :by WHERE key_id = :key AND revoked_at IS NULL"));
+  st.set(":key", key_id).set(":at", at).set(":by", by);
+  return st.exec();
+}
+
+Status insert_signature(SqliteConn& c, const SignatureRow& s) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT OR REPLACE INTO submission_signatures (submission_id, version, key_id, signature, payload_sha256, "
+      "signed_at, signed_by) VALUES (:sub, :version, :key, :sig, :hash, :at, :by)"));
+  st.set(":sub", s.submission_id).set(":version", s.version).set(":key", s.key_id).set(":sig", s.signature)
+      .set(":hash", s.payload_sha256).set(":at", s.signed_at).set(":by", s.signed_by);
+  return st.exec();
+}
+
+Result<std::optional<SignatureRow>> find_signature(SqliteConn& c, std::int64_t submission_id, int version) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submission_signatures WHERE submission_id = :sub AND version = :version", kSignatureCols)));
+  st.set(":sub", submission_id).set(":version", version);
+  return first<SignatureRow>(st, signature_from);
+}
+
+Result<std::vector<SignatureRow>> list_signatures(SqliteConn& c, std::int64_t submission_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submission_signatures WHERE submission_id = :sub ORDER BY version", kSignatureCols)));
+  st.set(":sub", submission_id);
+  return collect<SignatureRow>(st, signature_from);
+}
+
+Result<std::optional<SubmissionRow>> find_submission_by_id(SqliteConn& c, std::int64_t id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM submissions WHERE id = :id", kSubmissionCols)));
+  st.set(":id", id);
+  return first<SubmissionRow>(st, submission_from);
+}
+
+Status upsert_totp(SqliteConn& c, const TotpRow& t) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "INSERT OR REPLACE INTO user_totp (user_id, secret, enabled, created_at, confirmed_at, last_step) "
+      "VALUES (:user, :secret, :enabled, :at, NULLIF(:confirmed, ''), :step)"));
+  st.set(":user", t.user_id).set(":secret", t.secret).set(":enabled", t.enabled ? 1 : 0).set(":at", t.created_at)
+      .set(":confirmed", t.confirmed_at).set(":step", t.last_step);
+  return st.exec();
+}
+
+Result<std::optional<TotpRow>> find_totp(SqliteConn& c, std::int64_t user_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT user_id, secret, enabled, created_at, COALESCE(confirmed_at, ''), last_step FROM user_totp "
+      "WHERE user_id = :user"));
+  st.set(":user", user_id);
+  return first<TotpRow>(st, [](const Stmt& s) {
+    return TotpRow{s.int64(0), s.text(1), s.int32(2) != 0, s.text(3), s.text(4), s.int64(5)};
+  });
+}
+
+Status update_totp(SqliteConn& c, const TotpRow& t) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "UPDATE user_totp SET enabled = :enabled, confirmed_at = NULLIF(:confirmed, ''), last_step = :step "
+      "WHERE user_id = :user"));
+  st.set(":user", t.user_id).set(":enabled", t.enabled ? 1 : 0).set(":confirmed", t.confirmed_at)
+      .set(":step", t.last_step);
+  return st.exec();
+}
+
+Status delete_totp(SqliteConn& c, std::int64_t user_id) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM user_totp WHERE user_id = :user"));
+  st.set(":user", user_id);
+  return st.exec();
+}
+// ==== end e-signatures and TOTP ===============================================================
+
 }  // namespace statgov::store

@@ -216,4 +216,89 @@ Status append_audit(SqliteConn& c, std::string_view at, std::string_view actor, 
 Result<std::vector<AuditRow>> list_audit(SqliteConn& c);
 std::string audit_hash(const AuditRow& r);
 
+// ==== releases and documents (publication, docs/publication.md section 5) ====================
+struct ReleaseRow {
+  std::string id, title_zh, title_en;
+  std::string release_at;  // UTC to the minute, "...:00Z"
+  std::string form_code, period;
+  json tables = json::array();
+  std::string notes_zh, notes_en, city, state = "planned";
+  std::string created_at, created_by, updated_at, prepared_at, signed_at, signed_by;
+  std::optional<std::int64_t> package_sequence;
+  std::string package_name;
+};
+Status insert_release(SqliteConn& c, const ReleaseRow& r);
+// Everything but id and created_*.
+Status update_release(SqliteConn& c, const ReleaseRow& r);
+Result<std::optional<ReleaseRow>> find_release(SqliteConn& c, std::string_view id);
+Result<std::vector<ReleaseRow>> list_releases(SqliteConn& c);  // by release_at, then id
+Status set_release_package(SqliteConn& c, std::string_view id, std::string_view bytes);
+Result<std::optional<std::string>> release_package(SqliteConn& c, std::string_view id);
+Status set_prerelease(SqliteConn& c, std::string_view release_id, const std::vector<std::int64_t>& user_ids);
+Result<std::vector<std::int64_t>> prerelease_users(SqliteConn& c, std::string_view release_id);
+struct ReleaseDatasetRow {
+  std::string dataset_id;
+  json body;
+};
+Status replace_release_datasets(SqliteConn& c, std::string_view release_id, const std::vector<ReleaseDatasetRow>& ds);
+Result<std::vector<ReleaseDatasetRow>> release_datasets(SqliteConn& c, std::string_view release_id);
+// The agency's next package number (stored): the caller's transaction owns it.
+Result<std::int64_t> next_package_sequence(SqliteConn& c, std::string_view agency);
+
+struct DocumentRow {
+  std::string index_no, title, category, publisher, date, body;
+  std::string created_at, created_by, updated_at, updated_by;
+  std::optional<std::int64_t> published_sequence;  // none: changed since the last package
+};
+struct DocumentFileRow {
+  std::string name, data;
+};
+Status insert_document(SqliteConn& c, const DocumentRow& d);
+// Updates the text fields and clears published_sequence (the document rides in the next package).
+Status update_document(SqliteConn& c, const DocumentRow& d);
+Result<std::optional<DocumentRow>> find_document(SqliteConn& c, std::string_view index_no);
+// q: substring of title, body or index_no; category: exact; both optional.
+Result<std::vector<DocumentRow>> list_documents(SqliteConn& c, std::string_view q, std::string_view category);
+Result<std::vector<DocumentRow>> unpublished_documents(SqliteConn& c);
+Status mark_document_published(SqliteConn& c, std::string_view index_no, std::int64_t sequence);
+Status replace_document_files(SqliteConn& c, std::string_view index_no, const std::vector<DocumentFileRow>& files);
+Result<std::vector<DocumentFileRow>> document_files(SqliteConn& c, std::string_view index_no);
+
+// ==== e-signatures and TOTP (issue #7; migration V005) =======================================
+struct UnitKeyRow {
+  std::string key_id;
+  std::int64_t unit_id = 0;
+  std::string public_key;  // base64 of the raw 32 bytes
+  std::string label, created_at, created_by, revoked_at, revoked_by;  // revoked_at empty = live
+};
+Status insert_unit_key(SqliteConn& c, const UnitKeyRow& k);
+Result<std::optional<UnitKeyRow>> find_unit_key(SqliteConn& c, std::string_view key_id);
+Result<std::vector<UnitKeyRow>> list_unit_keys(SqliteConn& c, std::int64_t unit_id);
+Status revoke_unit_key(SqliteConn& c, std::string_view key_id, std::string_view at, std::string_view by);
+
+struct SignatureRow {
+  std::int64_t submission_id = 0;
+  int version = 0;
+  std::string key_id, signature, payload_sha256, signed_at, signed_by;
+};
+Status insert_signature(SqliteConn& c, const SignatureRow& s);
+Result<std::optional<SignatureRow>> find_signature(SqliteConn& c, std::int64_t submission_id, int version);
+Result<std::vector<SignatureRow>> list_signatures(SqliteConn& c, std::int64_t submission_id);
+// By id, without a scope: the caller checks the row's unit and region against the user itself.
+Result<std::optional<SubmissionRow>> find_submission_by_id(SqliteConn& c, std::int64_t id);
+
+struct TotpRow {
+  std::int64_t user_id = 0;
+  std::string secret;  // base32
+  bool enabled = false;
+  std::string created_at, confirmed_at;
+  std::int64_t last_step = -1;
+};
+// Replaces any earlier (pending or enabled) enrolment.
+Status upsert_totp(SqliteConn& c, const TotpRow& t);
+Result<std::optional<TotpRow>> find_totp(SqliteConn& c, std::int64_t user_id);
+Status update_totp(SqliteConn& c, const TotpRow& t);  // enabled, confirmed_at, last_step
+Status delete_totp(SqliteConn& c, std::int64_t user_id);
+// ==== end e-signatures and TOTP ===============================================================
+
 }  // namespace statgov::store

@@ -11,9 +11,32 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   if ((code & 0xff) == SQLITE_CONSTRAINT) {
     return make_error(ErrorKind::conflict, "CONFLICT", "数据冲突：" + msg, "Conflict: " + msg);
   }
-  if ((code & 0xff) == SQLITE_BUSY) {
-    return make_error(ErrorKind::internal, "STORAGE_BUSY", "数据库繁忙，请稍后重试",
-                      "The database is busy; try again later");
+  // Conditions of the machine, not of the request: 503, nothing was written, try again later.
+  // The operator sees the cause in the log; the client gets no SQL.
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+      return make_error(ErrorKind::unavailable, "STORAGE_BUSY", "数据库繁忙，请稍后重试",
+                        "The database is busy; try again later");
+    case SQLITE_FULL:
+      spdlog::error("storage full in {}: {}", what, msg);
+      return make_error(ErrorKind::unavailable, "STORAGE_FULL",
+                        "服务器存储空间已满，本次数据未保存；已保存的数据不受影响，请稍后重试",
+                        "The server's storage is full; this change was not saved (nothing saved "
+                        "before is affected); try again later");
+    case SQLITE_READONLY:
+      spdlog::error("storage read-only in {}: {}", what, msg);
+      return make_error(ErrorKind::unavailable, "STORAGE_READ_ONLY",
+                        "数据库当前只读，本次数据未保存；已保存的数据不受影响，请稍后重试",
+                        "The database is read-only at the moment; this change was not saved "
+                        "(nothing saved before is affected); try again later");
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      spdlog::error("storage I/O error in {}: {}", what, msg);
+      return make_error(ErrorKind::unavailable, "STORAGE_IO",
+                        "服务器存储读写失败，本次数据未保存，请稍后重试",
+                        "The server's storage failed to read or write; this change was not saved; "
+                        "try again later");
+    default: break;
   }
   return make_error(ErrorKind::internal, "STORAGE", "数据库错误：" + std::string(what),
                     "Storage error in " + std::string(what) + ": " + msg);

@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <optional>
+
 #include "store/migrations.hpp"
 
 #include <cassert>
@@ -65,10 +67,21 @@ Store::~Store() {
   if (writer_thread_.joinable()) writer_thread_.join();
 }
 
-Status Store::run_on_writer(std::function<bool(SqliteConn&)> fn) {
+Status Store::exec_on_writer_alone(std::string sql) {
+  Status result = Ok{};
+  Status ran = run_on_writer(
+      [&](SqliteConn& c) {
+        result = c.exec_script(sql);
+        return result.ok();
+      },
+      true);
+  return result.ok() ? ran : result;
+}
+
+Status Store::run_on_writer(std::function<bool(SqliteConn&)> fn, bool alone) {
   // NOTE: calling write() from inside a write function would wait for its own batch forever.
   assert(std::this_thread::get_id() != writer_thread_.get_id() && "nested Store::write");
-  WriteJob job{std::move(fn), Ok{}, false};
+  WriteJob job{std::move(fn), Ok{}, false, alone};
   std::unique_lock lock(queue_mu_);
   if (stopping_) {
     return make_error(ErrorKind::internal, "STORAGE_CLOSED", "数据库已关闭", "The database is closed");
@@ -87,16 +100,37 @@ void Store::writer_loop() {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
+      if (queue_.front()->alone) {
+        WriteJob* job = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        const bool fine = job->fn(*writer_);
+        lock.lock();
+        if (!fine && job->outcome.ok()) {
+          job->outcome = make_error(ErrorKind::internal, "STORAGE", "数据库维护语句失败", "A maintenance statement failed");
+        }
+        job->done = true;
+        done_cv_.notify_all();
+        continue;
+      }
+      // A job that must run alone ends the batch before it.
+      while (!queue_.empty() && batch.size() < kMaxBatch && !queue_.front()->alone) {
         batch.push_back(queue_.front());
         queue_.pop_front();
       }
     }
     Status begin = writer_->exec_script("BEGIN IMMEDIATE");
-    std::vector<bool> ok(batch.size(), false);
+    // Jobs [0, ran) took part in this transaction; the rest (if SQLite dropped the transaction
+    // under us) go back to the front of the queue for the next one, since they never ran.
+    std::size_t ran = begin.ok() ? 0 : batch.size();
+    std::optional<Error> lost;
     if (begin.ok()) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (!writer_->exec_script("SAVEPOINT w").ok()) continue;
+        ran = i + 1;
+        if (Status sp = writer_->exec_script("SAVEPOINT w"); !sp.ok()) {
+          batch[i]->outcome = std::move(sp);  // never ran: must not be acknowledged
+          continue;
+        }
         bool fine = false;
         try {
           fine = batch[i]->fn(*writer_);
@@ -105,22 +139,28 @@ void Store::writer_loop() {
           fine = false;
           batch[i]->outcome = make_error(ErrorKind::internal, "INTERNAL", "写入时发生内部错误", "Internal error during a write");
         }
+        if (!fine && sqlite3_get_autocommit(writer_->raw())) {
+          // On a full disk or an I/O error SQLite may roll back the whole transaction by itself:
+          // every job before this one is undone too, and none of them may be acknowledged.
+          lost = sqlite_error(writer_->raw(), "write");
+          break;
+        }
         if (!fine) (void)writer_->exec_script("ROLLBACK TO w");
         (void)writer_->exec_script("RELEASE w");
-        ok[i] = fine;
       }
     }
-    Status commit = begin.ok() ? writer_->exec_script("COMMIT") : begin;
-    if (!commit.ok()) (void)writer_->exec_script("ROLLBACK");
+    Status commit = lost ? Status(*lost) : begin.ok() ? writer_->exec_script("COMMIT") : begin;
+    if (!commit.ok() && !sqlite3_get_autocommit(writer_->raw())) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
-    writes_ += batch.size();
+    writes_ += ran;
     {
       std::lock_guard lock(queue_mu_);
-      for (std::size_t i = 0; i < batch.size(); ++i) {
+      for (std::size_t i = 0; i < ran; ++i) {
         // A failed commit undoes every job in the batch, including those that succeeded.
         if (!commit.ok() && batch[i]->outcome.ok()) batch[i]->outcome = commit;
         batch[i]->done = true;
       }
+      for (std::size_t i = batch.size(); i > ran; --i) queue_.push_front(batch[i - 1]);
     }
     done_cv_.notify_all();
   }

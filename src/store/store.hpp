@@ -39,6 +39,10 @@ class Store {
     return f(*lease.conn);
   }
 
+  // Runs one SQL script on the writer connection by itself, outside any transaction: for what
+  // can't run inside one (PRAGMA query_only, wal_checkpoint(TRUNCATE)) and for maintenance.
+  Status exec_on_writer_alone(std::string sql);
+
   // Runs f in a transaction on the writer thread; f's changes are rolled back if it returns an
   // error. Returns once the transaction is committed (durably) or failed. f returns Result<T>.
   template <typename F>
@@ -49,6 +53,8 @@ class Store {
       result.emplace(f(c));
       return result->ok();
     });
+    // The function's own error says more than the failed commit it caused.
+    if (result && !result->ok()) return std::move(*result);
     if (!committed.ok()) return std::move(committed).error();
     return std::move(*result);
   }
@@ -82,8 +88,9 @@ class Store {
     std::function<bool(SqliteConn&)> fn;
     Status outcome;
     bool done = false;
+    bool alone = false;  // run by itself, outside any transaction
   };
-  Status run_on_writer(std::function<bool(SqliteConn&)> fn);
+  Status run_on_writer(std::function<bool(SqliteConn&)> fn, bool alone = false);
   void writer_loop();
 
   std::string path_;

@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore, landingPath } from './stores/auth'
+import { releaseRights } from './api/releases'
 
 export const router = createRouter({
   history: createWebHistory('/'),
@@ -24,6 +25,8 @@ export const router = createRouter({
       meta: { staff: true },
     },
     { path: '/console/reminders', component: () => import('./views/console/RemindersView.vue'), meta: { staff: true } },
+    { path: '/console/releases', component: () => import('./views/console/ReleasesView.vue'), meta: { releases: true } },
+    { path: '/console/documents', component: () => import('./views/console/DocumentsView.vue'), meta: { releases: true } },
     { path: '/:pathMatch(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { public: true } },
   ],
 })
@@ -37,5 +40,6 @@ router.beforeEach(async (to) => {
   if (!auth.loggedIn) return { path: '/login', query: { redirect: to.fullPath } }
   if (to.meta.staff && !auth.isStaff) return landingPath(auth.user)
   if (to.meta.monitor && !auth.canMonitor) return landingPath(auth.user)
+  if (to.meta.releases && !releaseRights(auth.user?.role).read) return landingPath(auth.user)
   return true
 })

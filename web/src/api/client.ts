@@ -108,7 +108,8 @@ export function buildQuery(q?: RequestOptions['query']): string {
   return s ? `?${s}` : ''
 }
 
-async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+/** One API call; exported for the per-area call sets beside this file (releases.ts). */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) }
   let body: BodyInit | undefined
   if (opts.json !== undefined) {

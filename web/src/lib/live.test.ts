@@ -73,7 +73,7 @@ describe('submission events', () => {
 })
 
 describe('console navigation by role', () => {
-  it('staff see every item, leaders the monitor and the summary, enterprises none', () => {
+  it('staff see every item, leaders the monitor, the summary and the releases, publishers the releases, enterprises none', () => {
     expect(consoleNav('township').map((i) => i.path)).toEqual([
       '/console/monitor',
       '/console/summary',
@@ -81,7 +81,15 @@ describe('console navigation by role', () => {
       '/console/units',
       '/console/reminders',
     ])
-    expect(consoleNav('leader').map((i) => i.path)).toEqual(['/console/monitor', '/console/summary'])
+    expect(consoleNav('leader').map((i) => i.path)).toEqual([
+      '/console/monitor',
+      '/console/summary',
+      '/console/releases',
+      '/console/documents',
+    ])
+    expect(consoleNav('publisher').map((i) => i.path)).toEqual(['/console/releases', '/console/documents'])
+    expect(consoleNav('city').map((i) => i.path)).toContain('/console/releases')
+    expect(consoleNav('county').map((i) => i.path)).not.toContain('/console/releases')
     expect(consoleNav('enterprise')).toEqual([])
     expect(consoleNav(null)).toEqual([])
   })

@@ -18,13 +18,18 @@ const ITEMS: Record<string, NavItem> = {
   review: { path: '/console/review', label: 'nav.review', testid: 'nav-review' },
   units: { path: '/console/units', label: 'nav.units', testid: 'nav-units' },
   reminders: { path: '/console/reminders', label: 'nav.reminders', testid: 'nav-reminders' },
+  releases: { path: '/console/releases', label: 'nav.releases', testid: 'nav-releases' },
+  documents: { path: '/console/documents', label: 'nav.documents', testid: 'nav-documents' },
 }
 
-/** The console menu of a role: staff get every item, leaders the monitor and the summary tables, others none. */
+/** The console menu of a role: staff get every item, leaders the monitor and the summary tables, publishers the releases, others none. */
 export function consoleNav(role: Role | null | undefined): NavItem[] {
   if (!role) return []
-  if (role === 'leader') return [ITEMS.monitor, ITEMS.summary]
-  if (CONSOLE_ROLES.includes(role)) return [ITEMS.monitor, ITEMS.summary, ITEMS.review, ITEMS.units, ITEMS.reminders]
+  // Releases and 政务公开: publishers work them; leader, city and admin read them.
+  const publication = role === 'publisher' || role === 'leader' || role === 'city' || role === 'admin' ? [ITEMS.releases, ITEMS.documents] : []
+  if (role === 'publisher') return publication
+  if (role === 'leader') return [ITEMS.monitor, ITEMS.summary, ...publication]
+  if (CONSOLE_ROLES.includes(role)) return [ITEMS.monitor, ITEMS.summary, ITEMS.review, ITEMS.units, ITEMS.reminders, ...publication]
   return []
 }
 

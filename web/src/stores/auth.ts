@@ -9,6 +9,7 @@ export const STAFF_ROLES: readonly Role[] = ['township', 'county', 'city', 'admi
 export function landingPath(user: User | null): string {
   if (!user) return '/login'
   if (user.role === 'enterprise') return '/tasks'
+  if (user.role === 'publisher') return '/console/releases'
   if (MONITOR_ROLES.includes(user.role)) return '/console/monitor'
   return '/console/units'
 }

@@ -1,0 +1,141 @@
+// The staff TOTP second factor (RFC 6238, issue #7) over HTTP: enrol, confirm, login with a code,
+// wrong and missing codes counted by the login throttle, replay refused, disable.
+#include "harness.hpp"
+
+#include "security/totp.hpp"
+
+#include <gtest/gtest.h>
+
+namespace statgov::testing {
+namespace {
+
+class TotpApi : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new TestServer(40); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static TestServer* server_;
+
+  static std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               server_->clock().now().time_since_epoch())
+        .count();
+  }
+  static std::string code_now(const std::string& secret) {
+    return security::totp(secret, unix_now());
+  }
+  static HttpResult login(const std::string& user, const std::string& totp = "",
+                          bool send_totp = true) {
+    json body = {{"login", user}, {"password", kDemoPassword}};
+    if (send_totp) body["totp"] = totp;
+    return http_request(server_->port(), "POST", "/api/v1/auth/login", body.dump());
+  }
+  static std::string wrong_code(const std::string& secret) {
+    // A code matching none of the steps in the accepted window.
+    for (int i = 0;; ++i) {
+      std::string c = std::string(6 - std::to_string(i).size(), '0') + std::to_string(i);
+      if (!security::totp_match(secret, c, unix_now())) return c;
+    }
+  }
+};
+TestServer* TotpApi::server_ = nullptr;
+
+TEST_F(TotpApi, EnrolConfirmLoginThrottleDisable) {
+  const std::string user = "demo-quxian";
+  Client c(server_->port());
+  ASSERT_EQ(c.login(user, kDemoPassword).status, 200);
+  EXPECT_EQ(c.get("/api/v1/me/totp").json_body()["enabled"], false);
+
+  auto enrol = c.post_json("/api/v1/me/totp", json::object());
+  ASSERT_EQ(enrol.status, 201) << enrol.body;
+  std::string b32 = enrol.json_body()["secret"];
+  std::string uri = enrol.json_body()["otpauth_uri"];
+  EXPECT_EQ(uri.rfind("otpauth://totp/", 0), 0u);
+  EXPECT_NE(uri.find("secret=" + b32), std::string::npos);
+  auto secret = security::base32_decode(b32);
+  ASSERT_TRUE(secret && secret->size() == 20);
+  // Not on until confirmed: a login without a code still works.
+  EXPECT_EQ(login(user, "", false).status, 200);
+
+  auto wrong = c.post_json("/api/v1/me/totp/confirm", {{"code", wrong_code(*secret)}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_EQ(wrong.error_code(), "TOTP_INVALID");
+  EXPECT_EQ(c.post_json("/api/v1/me/totp/confirm", {{"code", "12ab"}}).error_code(),
+            "BAD_TOTP_CODE");
+  auto confirm = c.post_json("/api/v1/me/totp/confirm", {{"code", code_now(*secret)}});
+  ASSERT_EQ(confirm.status, 200) << confirm.body;
+  auto status = c.get("/api/v1/me/totp");
+  EXPECT_EQ(status.json_body()["enabled"], true);
+  EXPECT_EQ(status.body.find(b32), std::string::npos) << "the secret is never returned again";
+  EXPECT_EQ(c.post_json("/api/v1/me/totp", json::object()).error_code(), "TOTP_ENABLED");
+
+  // Login now needs the code.
+  auto missing = login(user, "", false);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(missing.error_code(), "TOTP_REQUIRED");
+  EXPECT_FALSE(missing.json_body()["error"]["message"].get<std::string>().empty());
+  EXPECT_FALSE(missing.json_body()["error"]["message_en"].get<std::string>().empty());
+  auto bad = login(user, wrong_code(*secret));
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(bad.error_code(), "TOTP_INVALID");
+  // The confirmation used this step's code: a new step is needed.
+  server_->clock().advance(std::chrono::seconds(30));
+  std::string good = code_now(*secret);
+  auto in = login(user, good);
+  ASSERT_EQ(in.status, 200) << in.body;
+  EXPECT_NE(in.headers["set-cookie"].find("sg_session="), std::string::npos);
+  auto replay = login(user, good);
+  EXPECT_EQ(replay.status, 401) << "a code is good once";
+  EXPECT_EQ(replay.error_code(), "TOTP_INVALID");
+  // One step late is still accepted, two are not.
+  server_->clock().advance(std::chrono::seconds(30));
+  std::string prev_step = code_now(*secret);
+  server_->clock().advance(std::chrono::seconds(30));
+  EXPECT_EQ(login(user, prev_step).status, 200);
+  server_->clock().advance(std::chrono::seconds(60));
+  EXPECT_EQ(login(user, prev_step).error_code(), "TOTP_INVALID");
+
+  // Wrong and missing codes count as failed logins: five and the account is throttled, even
+  // for the right code.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(login(user, wrong_code(*secret)).status, 401);
+  server_->clock().advance(std::chrono::seconds(30));
+  auto throttled = login(user, code_now(*secret));
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_EQ(throttled.error_code(), "THROTTLED");
+  server_->clock().advance(std::chrono::minutes(16));
+  EXPECT_EQ(login(user, code_now(*secret)).status, 200);
+
+  // Disabling needs a current code.
+  ASSERT_EQ(c.login(user, kDemoPassword).status, 401) << "the client helper sends no code";
+  server_->clock().advance(std::chrono::seconds(30));
+  auto fresh = login(user, code_now(*secret));
+  ASSERT_EQ(fresh.status, 200);
+  // Take the session from the answer.
+  std::string cookie = fresh.headers["set-cookie"];
+  cookie = cookie.substr(0, cookie.find(';'));
+  std::string csrf = fresh.json_body()["csrf_token"];
+  auto off_wrong = http_request(server_->port(), "POST", "/api/v1/me/totp/disable",
+                                json{{"code", wrong_code(*secret)}}.dump(),
+                                {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(off_wrong.status, 422);
+  server_->clock().advance(std::chrono::seconds(30));
+  auto off = http_request(server_->port(), "POST", "/api/v1/me/totp/disable",
+                          json{{"code", code_now(*secret)}}.dump(),
+                          {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(login(user, "", false).status, 200);
+  server_->clock().set(from_local(2026, 11, 26, 10, 0));
+}
+
+TEST_F(TotpApi, EnterprisesHaveNoTotp) {
+  Client c(server_->port());
+  ASSERT_EQ(c.login("demo-qiye", kDemoPassword).status, 200);
+  auto r = c.post_json("/api/v1/me/totp", json::object());
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.error_code(), "TOTP_STAFF_ONLY");
+}
+
+}  // namespace
+}  // namespace statgov::testing
