@@ -21,4 +21,8 @@ LIBS_ALL="$LIBS $(pkg-config --cflags --libs libsodium fmt)"
 $CXX $FLAGS fuzz/rules_fuzz.cpp $RULES $DOMAIN $BASE_ALL $LIBS_ALL -o "$OUT/rules_fuzz"
 $CXX $FLAGS -DSTATGOV_SOURCE_DIR="\"$(pwd)\"" fuzz/json_body_fuzz.cpp $DOMAIN $BASE_ALL $LIBS_ALL \
   -o "$OUT/json_body_fuzz"
-echo "built $OUT/csv_fuzz $OUT/xlsx_fuzz $OUT/rules_fuzz $OUT/json_body_fuzz"
+# What the public portal reads from outside: release packages, their datasets, SDMX keys.
+PUBLISH=$(ls src/publish/*.cpp | grep -v '_test\.cpp$')
+$CXX $FLAGS -DSTATGOV_SOURCE_DIR="\"$(pwd)\"" fuzz/package_fuzz.cpp $PUBLISH $BASE_ALL $LIBS_ALL \
+  -o "$OUT/package_fuzz"
+echo "built $OUT/csv_fuzz $OUT/xlsx_fuzz $OUT/rules_fuzz $OUT/json_body_fuzz $OUT/package_fuzz"

@@ -26,7 +26,7 @@ command -v clang++ >/dev/null 2>&1 || {
 fuzz/build.sh
 
 # target binary : corpus folder under fuzz/corpus
-TARGETS="csv_fuzz:csv xlsx_fuzz:xlsx rules_fuzz:rules json_body_fuzz:json"
+TARGETS="csv_fuzz:csv xlsx_fuzz:xlsx rules_fuzz:rules json_body_fuzz:json package_fuzz:package"
 FLAGS="-timeout=10 -rss_limit_mb=4096 -print_final_stats=1"
 failed=""
 start=$(date +%s)
