@@ -232,10 +232,11 @@ void add_cell(Dataset& d, const Grid& g, std::size_t r, std::size_t c,
   d.observations.push_back(std::move(level));
   Observation growth{key(growth_ind), std::nullopt, 0};
   const std::size_t i = g.at(r, c);
-  // Growth over fewer comparable units than a publishable cell would reveal them too.
-  if (hidden || g.cmp_units[i] < p.min_units) {
+  // Growth over fewer comparable units than a publishable cell would reveal them too; with none
+  // at all (no report in the base period) there is simply no figure: missing, not confidential.
+  if (hidden || (g.cmp_units[i] > 0 && g.cmp_units[i] < p.min_units)) {
     growth.status = 'C';
-  } else if (g.cmp_prev[i] == 0) {
+  } else if (g.cmp_units[i] == 0 || g.cmp_prev[i] == 0) {
     growth.status = 'M';
   } else {
     growth.value = round_to((g.cmp_cur[i] / g.cmp_prev[i] - 1) * 100, 1);
