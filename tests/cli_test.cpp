@@ -16,21 +16,8 @@
 namespace statgov::testing {
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run run(const std::string& args, const std::string& input = "") {
-  std::string cmd = std::string(STATGOV_BINARY) + " " + args + " 2>&1";
-  if (!input.empty()) cmd = "printf '%s\\n' '" + input + "' | " + cmd;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  int status = p ? pclose(p) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Run = CliRun;
+Run run(const std::string& args, const std::string& input = "") { return run_statgov(args, input); }
 
 class Cli : public ::testing::Test {
  protected:

@@ -10,6 +10,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 
@@ -141,6 +144,18 @@ TestServer::~TestServer() {
   store_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+}
+
+CliRun run_statgov(const std::string& args, const std::string& input) {
+  std::string cmd = std::string(STATGOV_BINARY) + " " + args + " 2>&1";
+  if (!input.empty()) cmd = "printf '%s\\n' '" + input + "' | " + cmd;
+  FILE* p = popen(cmd.c_str(), "r");
+  CliRun r;
+  char buf[4096];
+  while (p && fgets(buf, sizeof buf, p)) r.out += buf;
+  const int status = p ? pclose(p) : -1;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace statgov::testing

@@ -92,4 +92,12 @@ class TestServer {
 
 inline const char* kDemoPassword = "Statgov@2026";
 
+// The statgov binary run with `args` (standard output and error together), `input` (one line) on
+// its standard input.
+struct CliRun {
+  int code = -1;
+  std::string out;
+};
+CliRun run_statgov(const std::string& args, const std::string& input = "");
+
 }  // namespace statgov::testing

@@ -27,12 +27,9 @@ std::string read_file(const std::filesystem::path& p) {
 }
 
 int run_cli(const std::string& args, std::string& out) {
-  std::string cmd = std::string(STATGOV_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  int status = p ? pclose(p) : -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CliRun r = run_statgov(args);
+  out += r.out;
+  return r.code;
 }
 
 json release_body(const std::string& code, const std::string& at, const std::string& period) {
