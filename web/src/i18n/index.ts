@@ -1,31 +1,12 @@
-import { createI18n } from 'vue-i18n'
 import zhCN from './zh-CN'
 import en from './en'
+import { makeI18n, readLocale, type UiLocale } from '../lib/locale'
 
-export type AppLocale = 'zh-CN' | 'en'
+export type AppLocale = UiLocale
 export const LOCALE_KEY = 'statgov.locale'
 
 export function storedLocale(storage: Pick<Storage, 'getItem'> | null | undefined): AppLocale {
-  try {
-    return storage?.getItem(LOCALE_KEY) === 'en' ? 'en' : 'zh-CN'
-  } catch {
-    return 'zh-CN'
-  }
+  return readLocale(storage, LOCALE_KEY)
 }
 
-export const i18n = createI18n({
-  legacy: false,
-  locale: storedLocale(typeof localStorage === 'undefined' ? null : localStorage),
-  fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
-})
-
-export function setLocale(l: AppLocale): void {
-  i18n.global.locale.value = l
-  try {
-    localStorage.setItem(LOCALE_KEY, l)
-  } catch {
-    /* private mode */
-  }
-  document.documentElement.lang = l
-}
+export const { i18n, setLocale } = makeI18n(LOCALE_KEY, { 'zh-CN': zhCN, en })

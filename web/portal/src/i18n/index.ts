@@ -1,9 +1,9 @@
-import { createI18n } from 'vue-i18n'
 import zhCN from './zh-CN'
 import en from './en'
 import type { Lang } from '../lib/dataset'
+import { makeI18n, readLocale, type UiLocale } from '../../../src/lib/locale'
 
-export type PortalLocale = 'zh-CN' | 'en'
+export type PortalLocale = UiLocale
 export const LOCALE_KEY = 'statgov.portal.locale'
 
 /** ?lang=zh|en (also zh-CN, en-US...) to a locale, or null when absent or unknown. */
@@ -17,29 +17,10 @@ export function localeFromQuery(v: unknown): PortalLocale | null {
 }
 
 export function storedLocale(storage: Pick<Storage, 'getItem'> | null | undefined): PortalLocale {
-  try {
-    return storage?.getItem(LOCALE_KEY) === 'en' ? 'en' : 'zh-CN'
-  } catch {
-    return 'zh-CN'
-  }
+  return readLocale(storage, LOCALE_KEY)
 }
 
-export const i18n = createI18n({
-  legacy: false,
-  locale: storedLocale(typeof localStorage === 'undefined' ? null : localStorage),
-  fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
-})
-
-export function setLocale(l: PortalLocale): void {
-  i18n.global.locale.value = l
-  try {
-    localStorage.setItem(LOCALE_KEY, l)
-  } catch {
-    /* private mode */
-  }
-  document.documentElement.lang = l
-}
+export const { i18n, setLocale } = makeI18n(LOCALE_KEY, { 'zh-CN': zhCN, en })
 
 /** The data language of a UI locale. */
 export function langOf(locale: string): Lang {
