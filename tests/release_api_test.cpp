@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace statgov::testing {
@@ -325,6 +326,52 @@ TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
             0)
       << out;
   EXPECT_EQ(read_file(again / file1.filename()), bytes1);
+}
+
+// A second release of a period already published, after an accepted report was revised, says in
+// release.json which published values it corrects; a first release revises nothing.
+TEST_F(ReleaseApi, ACorrectionSaysWhatItRevises) {
+  auto sign = [&](const std::string& code, const std::string& at) -> json {
+    EXPECT_EQ(as("demo-fabu").post_json("/api/v1/releases", release_body(code, at, "2026M10")).status, 201);
+    EXPECT_EQ(as("demo-fabu").post_json("/api/v1/releases/" + code + "/prepare", json::object()).status, 200);
+    auto s = as("demo-fabu").post_json("/api/v1/releases/" + code + "/signoff", {{"password", kDemoPassword}});
+    EXPECT_EQ(s.status, 200) << s.body;
+    const auto seq = s.json_body()["signed"]["sequence"].get<std::uint64_t>();
+    auto pkg = publish::open_package(
+        read_file(server_->dir() / "export" / ("CN_430200-" + std::to_string(seq) + ".sgpkg")), public_key());
+    EXPECT_TRUE(pkg.ok());
+    return pkg.ok() ? json::parse(pkg->files.at("release.json")) : json();
+  };
+  const json first = sign("T-2026-10", "2026-12-15T09:30+08:00");
+  EXPECT_EQ(first["revises"], json::array());
+  // Unchanged data released again corrects nothing.
+  EXPECT_EQ(sign("T-2026-10-B", "2026-12-15T10:30+08:00")["revises"], json::array());
+
+  // The city revises the demo enterprise's accepted October report.
+  const std::string sub = "/api/v1/submissions/" + std::to_string(server_->demo_unit()) + "/B204-1/2026M10";
+  auto cur = as("demo-shi").get(sub);
+  ASSERT_EQ(cur.status, 200) << cur.body;
+  ASSERT_EQ(cur.json_body()["state"], "accepted") << "the demo accepts past months";
+  json values = cur.json_body()["values"];
+  values["I01"] = values["I01"].get<double>() + 1000;
+  values["I01_YTD"] = values["I01_YTD"].get<double>() + 1000;
+  auto rev = as("demo-shi").post_json(
+      sub + "/revise", {{"values", values}, {"version", cur.json_body()["version"]}, {"reason", "企业更正营业收入"}});
+  ASSERT_EQ(rev.status, 200) << rev.body;
+
+  const json again = sign("T-2026-10-C", "2026-12-15T11:30+08:00");
+  ASSERT_TRUE(again["revises"].is_array());
+  std::set<std::string> revised;
+  for (const auto& e : again["revises"]) {
+    EXPECT_GT(e["changed"].get<int>(), 0);
+    EXPECT_EQ(e["periods"], json::array({"2026-10"}));
+    EXPECT_FALSE(e["reason_zh"].get<std::string>().empty());
+    EXPECT_FALSE(e["reason_en"].get<std::string>().empty());
+    revised.insert(e["dataset"].get<std::string>() + "@" + e["release"].get<std::string>());
+  }
+  // The county table's city total changed against both earlier versions.
+  EXPECT_EQ(revised.count("B204_1_COUNTY_MONTHLY@T-2026-10"), 1u) << again.dump(2);
+  EXPECT_EQ(revised.count("B204_1_COUNTY_MONTHLY@T-2026-10-B"), 1u) << again.dump(2);
 }
 
 TEST_F(ReleaseApi, Documents) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace statgov::publish {
@@ -458,6 +459,45 @@ json dataset_to_json(const Dataset& d) {
   }
   j["observations"] = std::move(obs);
   return j;
+}
+
+namespace {
+
+// An observation's key as its codes, one per dimension, joined by '\x1f'.
+std::string code_key(const Dataset& d, const Observation& o) {
+  std::string k;
+  for (std::size_t i = 0; i < o.key.size(); ++i) {
+    if (i) k += '\x1f';
+    k += d.dimensions[i].codes[o.key[i]].id;
+  }
+  return k;
+}
+
+}  // namespace
+
+Revision compare_versions(const Dataset& earlier, const Dataset& later) {
+  Revision r;
+  if (earlier.dimensions.size() != later.dimensions.size()) return r;
+  for (std::size_t i = 0; i < earlier.dimensions.size(); ++i) {
+    if (earlier.dimensions[i].id != later.dimensions[i].id) return r;
+  }
+  std::map<std::string, const Observation*> before;
+  for (const auto& o : earlier.observations) before.emplace(code_key(earlier, o), &o);
+  std::set<std::string> periods;
+  const std::size_t time = later.dimensions.size() - 1;  // TIME_PERIOD is last
+  for (const auto& o : later.observations) {
+    auto it = before.find(code_key(later, o));
+    if (it == before.end()) {
+      ++r.added;
+      continue;
+    }
+    const Observation& e = *it->second;
+    if (e.status == o.status && e.value == o.value) continue;
+    ++r.changed;
+    periods.insert(later.dimensions[time].codes[o.key[time]].id);
+  }
+  r.periods.assign(periods.begin(), periods.end());
+  return r;
 }
 
 }  // namespace statgov::publish

@@ -62,6 +62,16 @@ json dataset_to_json(const Dataset& d);
 Result<std::vector<std::size_t>> select_by_filter(const Dataset& d,
                                                   const std::map<std::string, std::string>& params);
 
+// What a later version of a dataset changes in an earlier one (a correction, 数据修订): cells
+// present in both, matched by their codes (not indexes: the code lists may differ), whose value
+// or status differs, and the periods they fall in (in time order). Cells only in the later one
+// are additions, not revisions. Datasets whose dimensions differ (a redesign) revise nothing.
+struct Revision {
+  std::size_t changed = 0, added = 0;
+  std::vector<std::string> periods;
+};
+Revision compare_versions(const Dataset& earlier, const Dataset& later);
+
 // The calendar span of an SDMX period, in days since 1970-01-01, both ends inclusive.
 struct PeriodSpan {
   std::int64_t first_day = 0, last_day = 0;

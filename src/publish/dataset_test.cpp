@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -179,6 +180,46 @@ TEST(Dataset, SelectsByThePortalFilter) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, "BAD_QUERY");
   }
+}
+
+TEST(Dataset, ComparesVersionsByCodes) {
+  const Dataset a = sample();
+  EXPECT_EQ(compare_versions(a, a).changed, 0u);
+  EXPECT_EQ(compare_versions(a, a).added, 0u);
+
+  // The later version lists the regions in another order, corrects one value, suppresses
+  // another and adds a period: two changes in two periods, the new period's cells are additions.
+  Dataset b = a;
+  std::reverse(b.dimensions[0].codes.begin(), b.dimensions[0].codes.end());
+  const std::uint32_t nr = static_cast<std::uint32_t>(b.dimensions[0].codes.size());
+  for (auto& o : b.observations) o.key[0] = nr - 1 - o.key[0];
+  auto normal = std::find_if(b.observations.begin(), b.observations.end(),
+                             [](const Observation& o) { return o.status == 0; });
+  ASSERT_NE(normal, b.observations.end());
+  *normal->value += 1.0;
+  auto other = std::find_if(std::next(normal), b.observations.end(), [&](const Observation& o) {
+    return o.status == 0 && o.key[2] != normal->key[2];
+  });
+  ASSERT_NE(other, b.observations.end());
+  other->value.reset();
+  other->status = 'C';
+  std::vector<std::string> want{b.dimensions[2].codes[normal->key[2]].id,
+                                b.dimensions[2].codes[other->key[2]].id};
+  std::sort(want.begin(), want.end());
+  b.dimensions[2].codes.push_back({"2026-12", "2026年12月", "Dec 2026", "", "", ""});
+  const auto dec = static_cast<std::uint32_t>(b.dimensions[2].codes.size() - 1);
+  b.observations.push_back({{0, 0, dec}, 99.0, 0});
+  b.observations.push_back({{1, 0, dec}, 98.0, 0});
+
+  const Revision r = compare_versions(a, b);
+  EXPECT_EQ(r.changed, 2u);
+  EXPECT_EQ(r.added, 2u);
+  EXPECT_EQ(r.periods, want);
+
+  // A redesign (other dimensions) revises nothing.
+  Dataset c = b;
+  c.dimensions[0].id = "AREA";
+  EXPECT_EQ(compare_versions(a, c).changed, 0u);
 }
 
 }  // namespace

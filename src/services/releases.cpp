@@ -2,6 +2,7 @@
 #include <iterator>
 
 #include "base/crypto.hpp"
+#include "publish/dataset.hpp"
 #include "publish/package.hpp"
 #include "security/password.hpp"
 #include "security/policy.hpp"
@@ -699,6 +700,43 @@ Status read_release_fields(const json& b, bool create, ReleaseInput& in, FormSer
   return Ok{};
 }
 
+// release.json "revises": for each dataset of this release, every earlier signed release whose
+// version of the same dataset it changes (values already published that differ now), with the
+// count, the periods and a reason in both languages.
+Result<json> revisions_of(store::SqliteConn& c, const store::ReleaseRow& r,
+                          const std::vector<store::ReleaseDatasetRow>& ds,
+                          const std::vector<store::ReleaseRow>& all) {
+  std::vector<const store::ReleaseRow*> earlier;
+  for (const auto& x : all) {
+    if (x.id != r.id && x.state == "signed" && x.package_sequence) earlier.push_back(&x);
+  }
+  std::sort(earlier.begin(), earlier.end(),
+            [](const auto* a, const auto* b) { return *a->package_sequence < *b->package_sequence; });
+  json out = json::array();
+  for (const auto& d : ds) {
+    SG_ASSIGN_OR_RETURN(auto now, publish::dataset_from_json(d.body));
+    for (const auto* x : earlier) {
+      SG_ASSIGN_OR_RETURN(auto theirs, store::release_datasets(c, x->id));
+      for (const auto& t : theirs) {
+        if (t.dataset_id != d.dataset_id) continue;
+        SG_ASSIGN_OR_RETURN(auto before, publish::dataset_from_json(t.body));
+        const publish::Revision rev = publish::compare_versions(before, now);
+        if (rev.changed == 0) continue;
+        std::string periods;
+        for (const auto& p : rev.periods) periods += (periods.empty() ? "" : ", ") + p;
+        out.push_back({{"dataset", d.dataset_id},
+                       {"release", x->id},
+                       {"changed", rev.changed},
+                       {"periods", rev.periods},
+                       {"reason_zh", fmt::format("更正已发布数值 {} 个（{}）", rev.changed, periods)},
+                       {"reason_en", fmt::format("Corrects {} published value{} ({})", rev.changed,
+                                                 rev.changed == 1 ? "" : "s", periods)}});
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<json> ReleaseService::release_json(const store::ReleaseRow& r) {
@@ -999,6 +1037,8 @@ Result<json> ReleaseService::sign_by(const std::string& actor, const std::string
       ids.push_back(d.dataset_id);
       files["datasets/" + d.dataset_id + ".json"] = d.body.dump(2);
     }
+    SG_ASSIGN_OR_RETURN(auto all, store::list_releases(c));
+    SG_ASSIGN_OR_RETURN(json revises, revisions_of(c, *r, ds, all));
     files["release.json"] = json{
         {"id", r->id},
         {"title_zh", r->title_zh},
@@ -1007,9 +1047,7 @@ Result<json> ReleaseService::sign_by(const std::string& actor, const std::string
         {"datasets", ids},
         {"notes_zh", r->notes_zh},
         {"notes_en", r->notes_en},
-        {"revises",
-         json::array()}}.dump(2);
-    SG_ASSIGN_OR_RETURN(auto all, store::list_releases(c));
+        {"revises", revises}}.dump(2);
     json cal = json::array();
     for (const auto& x : all) {
       if (x.state == "cancelled") continue;

@@ -67,7 +67,17 @@ export interface Release {
   datasets?: string[]
   notes_zh?: string
   notes_en?: string
-  revises?: unknown[]
+  revises?: Revision[]
+}
+
+/** A published value this release corrects (release.json "revises"). */
+export interface Revision {
+  dataset: string
+  release: string
+  changed: number
+  periods: string[]
+  reason_zh: string
+  reason_en: string
 }
 
 export interface CalendarEntry {

@@ -24,6 +24,7 @@ const en: typeof zh = {
     change: 'vs previous',
     datasets: 'Datasets',
     allDatasets: 'All datasets',
+    revises: 'corrects earlier figures',
   },
   calendar: {
     title: 'Release calendar',

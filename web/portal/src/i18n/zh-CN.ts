@@ -22,6 +22,7 @@ export default {
     change: '较上期',
     datasets: '数据集',
     allDatasets: '全部数据集',
+    revises: '含更正',
   },
   calendar: {
     title: '发布日历',
