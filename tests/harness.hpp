@@ -3,6 +3,7 @@
 #pragma once
 
 #include "api/api.hpp"
+#include "http_client.hpp"
 #include "services/demo.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,20 +16,6 @@
 namespace statgov::testing {
 
 using nlohmann::json;
-
-struct HttpResult {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  json json_body() const { return json::parse(body, nullptr, false); }
-  std::string error_code() const {
-    auto j = json_body();
-    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-  }
-};
-
-HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
-                        const std::string& body = "", const std::map<std::string, std::string>& headers = {});
 
 // A logged-in browser-like client: keeps the session cookie and sends the CSRF token.
 class Client {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "base/clock.hpp"
+#include "http_client.hpp"
 #include "http/http.hpp"
 #include "portal/portal.hpp"
 #include "publish/package.hpp"
@@ -19,23 +20,12 @@ namespace statgov::portal_testing {
 
 using nlohmann::json;
 
-struct HttpResult {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  json json_body() const { return json::parse(body, nullptr, false); }
-  std::string error_code() const {
-    auto j = json_body();
-    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-  }
-  std::string header(const std::string& lower_name) const {
-    auto it = headers.find(lower_name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
+using testing::HttpResult;
 
-HttpResult http_get(unsigned short port, const std::string& target,
-                    const std::map<std::string, std::string>& headers = {});
+inline HttpResult http_get(unsigned short port, const std::string& target,
+                           const std::map<std::string, std::string>& headers = {}) {
+  return testing::http_request(port, "GET", target, "", headers);
+}
 
 // A dataset in the form of docs/publication.md section 3: REGION (430200, 430202, 430203) x
 // INDICATOR (I01) x TIME_PERIOD (2026-10, 2026-11); 6 observations, (430203, I01, 2026-11)
