@@ -42,7 +42,7 @@ struct ApiContext {
 
 void register_routes(http::Router& router, ApiContext& ctx);
 
-int status_for(ErrorKind k);
+// The API's error answer: http::Response::from_error.
 http::Response error_response(const Error& e);
 
 }  // namespace statgov::api

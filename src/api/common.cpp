@@ -5,28 +5,7 @@
 
 namespace statgov::api {
 
-int status_for(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::invalid: return 400;
-    case ErrorKind::unauthenticated: return 401;
-    case ErrorKind::forbidden: return 403;
-    case ErrorKind::not_found: return 404;
-    case ErrorKind::conflict: return 409;
-    case ErrorKind::too_large: return 413;
-    case ErrorKind::unprocessable: return 422;
-    case ErrorKind::throttled: return 429;
-    case ErrorKind::internal: return 500;
-    case ErrorKind::unavailable: return 503;
-  }
-  return 500;
-}
-
-http::Response error_response(const Error& e) {
-  json body = {{"error", {{"code", e.code}, {"message", e.message}, {"message_en", e.message_en}, {"details", e.details}}}};
-  auto r = http::Response::json(status_for(e.kind), body);
-  if (e.kind == ErrorKind::unavailable) r.headers.emplace_back("Retry-After", "30");
-  return r;
-}
+http::Response error_response(const Error& e) { return http::Response::from_error(e); }
 
 http::Response ok_json(const Result<json>& r, int status) {
   if (!r.ok()) return error_response(r.error());

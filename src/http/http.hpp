@@ -5,6 +5,8 @@
 // the server's io threads, several at once; they must be thread-safe themselves.
 #pragma once
 
+#include "base/result.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -53,9 +55,17 @@ struct Response {
   std::shared_ptr<EventStream> stream;  // set: answer with text/event-stream and stream until closed
 
   static Response json(int status, const nlohmann::json& body);
-  static Response error(int status, std::string_view code, std::string_view zh, std::string_view en);
+  // {"error": {"code", "message" (zh), "message_en", "details"}}, the one error body of every API.
+  static Response error(int status, std::string_view code, std::string_view zh, std::string_view en,
+                        nlohmann::json details = nlohmann::json::array());
+  // An Error as its status (status_for) and body; unavailable also says Retry-After: 30.
+  static Response from_error(const Error& e);
   static Response no_content();
 };
+
+// The one mapping from an error's kind to its HTTP status (400, 401, 403, 404, 409, 413, 422, 429,
+// 500, 503), for the internal API and the public portal alike.
+int status_for(ErrorKind k);
 
 using Handler = std::function<Response(Request&)>;
 

@@ -36,8 +36,31 @@ Response Response::json(int status, const nlohmann::json& body) {
   return r;
 }
 
-Response Response::error(int status, std::string_view code, std::string_view zh, std::string_view en) {
-  return json(status, {{"error", {{"code", code}, {"message", zh}, {"message_en", en}, {"details", nlohmann::json::array()}}}});
+Response Response::error(int status, std::string_view code, std::string_view zh, std::string_view en,
+                         nlohmann::json details) {
+  return json(status, {{"error", {{"code", code}, {"message", zh}, {"message_en", en}, {"details", std::move(details)}}}});
+}
+
+int status_for(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::invalid: return 400;
+    case ErrorKind::unauthenticated: return 401;
+    case ErrorKind::forbidden: return 403;
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::conflict: return 409;
+    case ErrorKind::too_large: return 413;
+    case ErrorKind::unprocessable: return 422;
+    case ErrorKind::throttled: return 429;
+    case ErrorKind::internal: return 500;
+    case ErrorKind::unavailable: return 503;
+  }
+  return 500;
+}
+
+Response Response::from_error(const Error& e) {
+  Response r = error(status_for(e.kind), e.code, e.message, e.message_en, e.details);
+  if (e.kind == ErrorKind::unavailable) r.headers.emplace_back("Retry-After", "30");
+  return r;
 }
 
 Response Response::no_content() {

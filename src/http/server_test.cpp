@@ -91,5 +91,25 @@ TEST(HttpServer, StaticFilesStayInsideTheRootAndHideDotfiles) {
   std::filesystem::remove(root.parent_path() / "sg-outside.txt");
 }
 
+TEST(ErrorResponse, OneMappingFromKindToStatus) {
+  const std::pair<ErrorKind, int> want[] = {
+      {ErrorKind::invalid, 400},       {ErrorKind::unauthenticated, 401}, {ErrorKind::forbidden, 403},
+      {ErrorKind::not_found, 404},     {ErrorKind::conflict, 409},        {ErrorKind::too_large, 413},
+      {ErrorKind::unprocessable, 422}, {ErrorKind::throttled, 429},       {ErrorKind::internal, 500},
+      {ErrorKind::unavailable, 503}};
+  for (const auto& [kind, status] : want) {
+    Error e = make_error(kind, "SOME_CODE", "中文说明", "English text");
+    Response r = Response::from_error(e);
+    EXPECT_EQ(r.status, status);
+    auto body = nlohmann::json::parse(r.body);
+    EXPECT_EQ(body["error"]["code"], "SOME_CODE");
+    EXPECT_EQ(body["error"]["message"], "中文说明");
+    EXPECT_EQ(body["error"]["message_en"], "English text");
+    bool retry_after = false;
+    for (const auto& [k, v] : r.headers) retry_after = retry_after || (k == "Retry-After" && v == "30");
+    EXPECT_EQ(retry_after, kind == ErrorKind::unavailable) << status;
+  }
+}
+
 }  // namespace
 }  // namespace statgov::http

@@ -50,41 +50,12 @@ std::string lang_of(const Request& req) {
   return "zh";
 }
 
-int status_of(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::invalid:
-      return 400;
-    case ErrorKind::not_found:
-      return 404;
-    case ErrorKind::conflict:
-      return 409;
-    case ErrorKind::too_large:
-      return 413;
-    case ErrorKind::unprocessable:
-      return 422;
-    default:
-      return 500;
-  }
-}
-
-Response error(int status, std::string_view code, std::string_view zh, std::string_view en,
-               json details = json::array()) {
-  return Response::json(
-      status,
-      {{"error",
-        {{"code", code}, {"message", zh}, {"message_en", en}, {"details", std::move(details)}}}});
-}
-
-Response error(const Error& e) {
-  return error(status_of(e.kind), e.code, e.message, e.message_en, e.details);
-}
-
 Response not_found(std::string_view code, std::string_view zh, std::string_view en) {
-  return error(404, code, zh, en);
+  return Response::error(404, code, zh, en);
 }
 
 Response too_large(std::size_t bytes, std::size_t cap) {
-  return error(413, "TOO_LARGE",
+  return Response::error(413, "TOO_LARGE",
                "结果过大（" + std::to_string(bytes) + " 字节，上限 " + std::to_string(cap) +
                    " 字节），请缩小查询范围（按维度、时间筛选）",
                "The result is too large (" + std::to_string(bytes) + " bytes, limit " +
@@ -268,7 +239,7 @@ class Routes {
     std::string format = "jsonstat";
     if (auto f = req.query.find("format"); f != req.query.end()) format = f->second;
     if (format != "jsonstat" && format != "csv" && format != "xlsx" && format != "sdmx-csv") {
-      return error(400, "BAD_FORMAT", "format 应为 jsonstat、csv、xlsx 或 sdmx-csv",
+      return Response::error(400, "BAD_FORMAT", "format 应为 jsonstat、csv、xlsx 或 sdmx-csv",
                    "format must be jsonstat, csv, xlsx or sdmx-csv");
     }
     const std::string lang = lang_of(req);
@@ -280,7 +251,7 @@ class Routes {
       auto dim = std::find_if(d.dimensions.begin(), d.dimensions.end(),
                               [&](const auto& x) { return x.id == k; });
       if (dim == d.dimensions.end()) {
-        return error(400, "UNKNOWN_DIMENSION", "数据集没有维度 " + k,
+        return Response::error(400, "UNKNOWN_DIMENSION", "数据集没有维度 " + k,
                      "The dataset has no dimension " + k, json::array({{{"dimension", k}}}));
       }
       auto& mask = allowed[static_cast<std::size_t>(dim - d.dimensions.begin())];
@@ -289,7 +260,7 @@ class Routes {
         auto c = std::find_if(dim->codes.begin(), dim->codes.end(),
                               [&](const auto& x) { return x.id == code; });
         if (c == dim->codes.end()) {
-          return error(404, "UNKNOWN_CODE", "维度 " + k + " 没有代码 " + code,
+          return Response::error(404, "UNKNOWN_CODE", "维度 " + k + " 没有代码 " + code,
                        "Dimension " + k + " has no code " + code,
                        json::array({{{"dimension", k}, {"code", code}}}));
         }
@@ -467,7 +438,7 @@ class Routes {
   Response codelist(Request& req) { return structure(req, publish::StructureKind::codelist); }
 
   static Response not_acceptable(const Error& e) {
-    return error(406, "NOT_ACCEPTABLE", e.message.empty() ? "不提供所请求的格式" : e.message,
+    return Response::error(406, "NOT_ACCEPTABLE", e.message.empty() ? "不提供所请求的格式" : e.message,
                  e.message_en.empty() ? "The requested format is not offered" : e.message_en);
   }
 
@@ -498,7 +469,7 @@ class Routes {
     const auto parts = split(flow, ",");
     if (parts.size() > 3 ||
         std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.empty(); })) {
-      return error(400, "BAD_QUERY", "数据流应为 ID 或 机构,ID,版本：" + flow,
+      return Response::error(400, "BAD_QUERY", "数据流应为 ID 或 机构,ID,版本：" + flow,
                    "The flow must be ID or AGENCY,ID,VERSION: " + flow);
     }
     const std::string id = parts.size() == 1 ? parts[0] : parts[1];
@@ -516,7 +487,7 @@ class Routes {
     const auto& d = ver.dataset;
     const std::string key_text = param(req, "key");
     auto q = publish::parse_data_query(d, key_text, req.query);
-    if (!q.ok()) return error(q.error());
+    if (!q.ok()) return Response::from_error(q.error());
     const std::string lang = lang_of(req);
     const std::string key = "sdmx|" + std::to_string(ver.sequence) + "." +
                             std::to_string(it->second.revisions.size()) + "|" + d.id + "|" + req.target +
