@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { closeAll, launchBrowser, loginPage, saveFailureShots } from './support.mjs'
+import { loginPage, withBrowser } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -19,10 +19,7 @@ const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 test('publisher keeps the 政务公开 catalogue; the leader reads it', { timeout: 180000 }, async () => {
   assert.ok(BASE_URL, 'BASE_URL is not set: start the statgov server with the demo database and run BASE_URL=... npm run e2e')
-  const browser = await launchBrowser()
-  const pages = []
-  const errors = []
-  try {
+  await withBrowser(RESULTS_DIR, 'documents', async ({ browser, pages, errors }) => {
     const page = await loginPage(browser, { baseUrl: BASE_URL, login: 'demo-fabu', password: PASSWORD, role: 'publisher', pages, errors })
     await page.locator('[data-testid="nav-documents"]').click()
     await page.waitForURL((u) => u.pathname === '/console/documents')
@@ -88,10 +85,5 @@ test('publisher keeps the 政务公开 catalogue; the leader reads it', { timeou
     await leader.locator('.el-drawer:has-text("（修订）")').waitFor()
     assert.equal(await leader.locator('[data-testid="doc-dialog"]:visible').count(), 0, 'no edit dialog')
     assert.deepEqual(errors, [], 'no uncaught page errors')
-  } catch (e) {
-    await saveFailureShots(pages, RESULTS_DIR, 'documents')
-    throw e
-  } finally {
-    await closeAll(pages, browser)
-  }
+  })
 })

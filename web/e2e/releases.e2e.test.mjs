@@ -12,7 +12,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { closeAll, launchBrowser, loginPage, saveFailureShots } from './support.mjs'
+import { loginPage, withBrowser } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -41,10 +41,7 @@ function tomorrowBeijing(nowMs = Date.now()) {
 
 test('publisher creates, prepares, previews and signs off a release', { timeout: 180000 }, async () => {
   assert.ok(BASE_URL, 'BASE_URL is not set: start the statgov server with the demo database (and --release-key) and run BASE_URL=... npm run e2e')
-  const browser = await launchBrowser()
-  const pages = []
-  const errors = []
-  try {
+  await withBrowser(RESULTS_DIR, 'releases', async ({ browser, pages, errors }) => {
     const page = await loginPage(browser, { baseUrl: BASE_URL, login: LOGIN, password: PASSWORD, role: 'publisher', pages, errors })
     // The publisher lands on the releases and has only the publication menu.
     await page.waitForURL((u) => u.pathname === '/console/releases')
@@ -141,10 +138,5 @@ test('publisher creates, prepares, previews and signs off a release', { timeout:
     const county = await loginPage(browser, { baseUrl: BASE_URL, login: 'demo-quxian', password: PASSWORD, role: 'county', pages, errors })
     assert.equal(await county.locator('[data-testid="nav-releases"]').count(), 0, 'no releases menu for a county')
     assert.deepEqual(errors, [], 'no uncaught page errors')
-  } catch (e) {
-    await saveFailureShots(pages, RESULTS_DIR, 'releases')
-    throw e
-  } finally {
-    await closeAll(pages, browser)
-  }
+  })
 })

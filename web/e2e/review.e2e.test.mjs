@@ -13,7 +13,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { closeAll, launchBrowser, loginPage as sharedLogin, saveFailureShots } from './support.mjs'
+import { loginPage as sharedLogin, withBrowser } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -97,10 +97,7 @@ test('county sees only its county, live count, return and resubmit, three-level 
     'BASE_URL is not set: start the statgov server with a fresh demo database and run e.g. ' +
       'BASE_URL=http://127.0.0.1:8080 npm run e2e',
   )
-  const browser = await launchBrowser()
-  const pages = []
-  const errors = []
-  try {
+  await withBrowser(RESULTS_DIR, 'review-e2e', async ({ browser, pages, errors }) => {
     // ---- the enterprise's open B204-1 period ----
     const ent = await loginPage(browser, 'enterprise', pages, errors)
     const town = await loginPage(browser, 'township', pages, errors)
@@ -316,10 +313,5 @@ test('county sees only its county, live count, return and resubmit, three-level 
 
     console.log(`summary: first paint ${Math.round(firstPaintMs)} ms, live update ${updateMs} ms, county ${countyCode}, township ${township}, unit ${unit}, period ${period}`)
     assert.deepEqual(errors, [], 'no uncaught errors in any page')
-  } catch (e) {
-    await saveFailureShots(pages, RESULTS_DIR, 'review-e2e')
-    throw e
-  } finally {
-    await closeAll(pages, browser)
-  }
+  })
 })

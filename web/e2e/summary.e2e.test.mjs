@@ -17,7 +17,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { closeAll, launchBrowser, loginPage as sharedLogin, saveFailureShots } from './support.mjs'
+import { loginPage as sharedLogin, withBrowser } from './support.mjs'
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '')
 const PASSWORD = process.env.E2E_PASSWORD || 'Statgov@2026'
@@ -86,12 +86,9 @@ test('summary table by county and 门类, totals, drill-down, chart, Excel expor
     'BASE_URL is not set: start the statgov server with the demo database and run e.g. ' +
       'BASE_URL=http://127.0.0.1:8080 npm run e2e',
   )
-  const browser = await launchBrowser()
-  const pages = []
-  const errors = []
   const period = process.env.E2E_SUMMARY_PERIOD || previousMonthBeijing()
   const qs = (by) => `form=${encodeURIComponent(FORM)}&period=${encodeURIComponent(period)}&by=${by}&states=submitted&compare=ly`
-  try {
+  await withBrowser(RESULTS_DIR, 'summary-e2e', async ({ browser, pages, errors }) => {
     // ---- (a) the city statistician, by county ----
     const city = await loginPage(browser, 'city', pages, errors)
     const navStart = Date.now()
@@ -221,10 +218,5 @@ test('summary table by county and 门类, totals, drill-down, chart, Excel expor
     assert.ok(!towns.some((k) => ZHUZHOU_COUNTIES.includes(k) && k !== countyCode), 'no other county is listed')
 
     assert.deepEqual(errors, [], 'no uncaught errors in any page')
-  } catch (e) {
-    await saveFailureShots(pages, RESULTS_DIR, 'summary-e2e')
-    throw e
-  } finally {
-    await closeAll(pages, browser)
-  }
+  })
 })

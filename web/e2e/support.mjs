@@ -50,3 +50,22 @@ export async function closeAll(pages, browser) {
   for (const { context } of pages) await context.close().catch(() => {})
   await browser.close().catch(() => {})
 }
+
+/**
+ * Runs a browser test body with a fresh Chromium; the body opens pages with loginPage (or pushes
+ * {role, page, context} to `pages` itself) and may push uncaught page errors to `errors`. On failure
+ * every open page is photographed into `dir`; the browser is always closed.
+ */
+export async function withBrowser(dir, prefix, body) {
+  const browser = await launchBrowser()
+  const pages = []
+  const errors = []
+  try {
+    await body({ browser, pages, errors })
+  } catch (e) {
+    await saveFailureShots(pages, dir, prefix)
+    throw e
+  } finally {
+    await closeAll(pages, browser)
+  }
+}

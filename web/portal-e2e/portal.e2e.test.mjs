@@ -12,7 +12,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { closeAll, launchBrowser, saveFailureShots } from '../e2e/support.mjs'
+import { withBrowser } from '../e2e/support.mjs'
 
 const PORTAL_URL = (process.env.PORTAL_URL || '').replace(/\/+$/, '')
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
@@ -214,10 +214,7 @@ async function walk(page, lang, ds, { phone = false } = {}) {
 test('the portal in Chinese and in English, and at phone size', { timeout: 240000 }, async () => {
   assert.ok(PORTAL_URL, 'PORTAL_URL is not set: start a portal with tools/portal_fixture.sh and run PORTAL_URL=... npm run e2e:portal')
   const ds = await pickDataset()
-  const browser = await launchBrowser()
-  const pages = []
-  const errors = []
-  try {
+  await withBrowser(RESULTS_DIR, 'portal', async ({ browser, pages, errors }) => {
     const zh = await openPage(browser, pages, errors, { lang: 'zh', viewport: { width: 1366, height: 900 }, role: 'zh' })
     await walk(zh, 'zh', ds)
     // The language switch turns the page to English and is remembered without ?lang.
@@ -234,10 +231,5 @@ test('the portal in Chinese and in English, and at phone size', { timeout: 24000
     const phone = await openPage(browser, pages, errors, { lang: 'zh', viewport: { width: 390, height: 844 }, role: 'phone' })
     await walk(phone, 'zh', ds, { phone: true })
     assert.deepEqual(errors, [], 'no uncaught page errors')
-  } catch (e) {
-    await saveFailureShots(pages, RESULTS_DIR, 'portal')
-    throw e
-  } finally {
-    await closeAll(pages, browser)
-  }
+  })
 })
