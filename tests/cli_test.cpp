@@ -79,7 +79,7 @@ TEST_F(Cli, AuditChainDetectsTampering) {
   {
     auto s = store::Store::open(db_);
     ASSERT_TRUE(s.ok());
-    auto st = (*s)->write([](store::SqliteConn& c) -> Status {
+    auto st = (*s)->write([](store::Conn& c) -> Status {
       return c.exec_script("UPDATE audit_log SET actor = 'mallory' WHERE id = 2");
     });
     ASSERT_TRUE(st.ok());
@@ -139,7 +139,7 @@ TEST_F(Cli, AcknowledgedSubmissionSurvivesKill9) {
   auto s = store::Store::open(db_);
   ASSERT_TRUE(s.ok());
   domain::Scope all;
-  auto row = (*s)->read([&](store::SqliteConn& conn) {
+  auto row = (*s)->read([&](store::Conn& conn) {
     return store::find_submission(conn, all, std::stoll(unit), "202-1", "2026Q4");
   });
   ASSERT_TRUE(row.ok());

@@ -112,7 +112,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
     opt.hash_cost = security::HashCost::test();
     auto rep = services::build_demo(*store_, catalog_, *forms_, clock_, opt);
     if (!rep.ok()) throw std::runtime_error(rep.error().message_en);
-    auto u = store_->read([](store::SqliteConn& c) { return store::find_user_by_login(c, "demo-qiye"); });
+    auto u = store_->read([](store::Conn& c) { return store::find_user_by_login(c, "demo-qiye"); });
     demo_unit_ = *u.value()->user.unit_id;
   } else {
     if (!services::load_reference_data(*store_, data).ok()) throw std::runtime_error("refdata");

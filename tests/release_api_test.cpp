@@ -85,7 +85,7 @@ class ReleaseApi : public ::testing::Test {
 TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
   // One October report goes back to "submitted": a release counts accepted reports only.
   ASSERT_TRUE(server_->store()
-                  .write([](store::SqliteConn& c) {
+                  .write([](store::Conn& c) {
                     return c.exec_script(
                         "UPDATE submissions SET state = 'submitted' WHERE id = (SELECT id FROM "
                         "submissions WHERE "

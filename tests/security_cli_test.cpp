@@ -132,7 +132,7 @@ TEST_F(SecurityCli, SignedAuditHeadDetectsRewrittenHistory) {
   {
     auto st = store::Store::open(db_);
     ASSERT_TRUE(st.ok());
-    auto done = (*st)->write([](store::SqliteConn& c) -> Status {
+    auto done = (*st)->write([](store::Conn& c) -> Status {
       SG_ASSIGN_OR_RETURN(auto rows, store::list_audit(c));
       SG_TRY(c.exec_script("DELETE FROM audit_log WHERE id = " + std::to_string(rows[1].id)));
       rows.erase(rows.begin() + 1);

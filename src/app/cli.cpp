@@ -369,7 +369,7 @@ int run(int argc, char** argv) {
     {
       auto check = store::Store::open(restore_from);
       if (!check.ok()) return fail(check.error());
-      auto ok = (*check)->read([](store::SqliteConn& c) -> Status {
+      auto ok = (*check)->read([](store::Conn& c) -> Status {
         SG_ASSIGN_OR_RETURN(auto st, c.prepare("PRAGMA integrity_check"));
         SG_ASSIGN_OR_RETURN(bool row, st.step());
         if (!row || st.text(0) != "ok") {
@@ -503,7 +503,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*audit_verify) {
-    auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
+    auto rows = w.store->read([](store::Conn& c) { return store::list_audit(c); });
     if (!rows.ok()) return fail(rows.error());
     std::string prev(64, '0');
     for (const auto& r : *rows) {
@@ -520,7 +520,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*audit_head) {
-    auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
+    auto rows = w.store->read([](store::Conn& c) { return store::list_audit(c); });
     if (!rows.ok()) return fail(rows.error());
     auto head = signed_audit_head(*rows, head_key, format_utc(w.clock.now()));
     if (!head.ok()) return fail(head.error());

@@ -57,7 +57,7 @@ Status Stmt::exec() {
   }
 }
 
-Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
+Result<Conn> Conn::open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
               SQLITE_OPEN_NOMUTEX;
@@ -67,7 +67,7 @@ Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
     sqlite3_close(db);
     return e;
   }
-  SqliteConn c(db);
+  Conn c(db);
   sqlite3_busy_timeout(db, 10000);
   sqlite3_extended_result_codes(db, 1);
   // NOTE: synchronous=FULL: a commit is on disk before we answer, so a kill -9 right after an
@@ -76,12 +76,12 @@ Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
   return c;
 }
 
-SqliteConn::~SqliteConn() {
+Conn::~Conn() {
   for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
   if (db_) sqlite3_close_v2(db_);
 }
 
-Result<Stmt> SqliteConn::prepare(std::string_view sql) {
+Result<Stmt> Conn::prepare(std::string_view sql) {
   auto it = cache_.find(std::string(sql));
   if (it != cache_.end() && !*it->second.in_use) {
     *it->second.in_use = true;
@@ -102,7 +102,7 @@ Result<Stmt> SqliteConn::prepare(std::string_view sql) {
   return Stmt(db_, s);
 }
 
-Status SqliteConn::exec_script(const std::string& sql) {
+Status Conn::exec_script(const std::string& sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {

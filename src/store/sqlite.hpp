@@ -1,4 +1,4 @@
-// Thin RAII over the SQLite C API. One SqliteConn is used by one thread at a time; the Store
+// Thin RAII over the SQLite C API. One Conn is used by one thread at a time; the Store
 // hands connections out and guarantees that.
 #pragma once
 
@@ -85,14 +85,14 @@ class Stmt {
   bool* in_use_;
 };
 
-class SqliteConn {
+class Conn {
  public:
-  static Result<SqliteConn> open(const std::string& path, bool read_only);
-  SqliteConn(SqliteConn&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
-  SqliteConn(const SqliteConn&) = delete;
-  SqliteConn& operator=(const SqliteConn&) = delete;
-  SqliteConn& operator=(SqliteConn&&) = delete;
-  ~SqliteConn();
+  static Result<Conn> open(const std::string& path, bool read_only);
+  Conn(Conn&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  Conn& operator=(Conn&&) = delete;
+  ~Conn();
 
   // Statements are compiled once per connection and cached by their text; a statement still in
   // use (e.g. an outer loop) is not shared: a second, uncached one is prepared instead.
@@ -103,7 +103,7 @@ class SqliteConn {
   sqlite3* raw() const { return db_; }
 
  private:
-  explicit SqliteConn(sqlite3* db) : db_(db) {}
+  explicit Conn(sqlite3* db) : db_(db) {}
   struct Cached {
     sqlite3_stmt* stmt = nullptr;
     std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
@@ -111,6 +111,9 @@ class SqliteConn {
   sqlite3* db_;
   std::unordered_map<std::string, Cached> cache_;
 };
+
+// NOTE: the old name, kept so that branches written before the rename still build after the merge.
+using SqliteConn = Conn;
 
 Error sqlite_error(sqlite3* db, std::string_view what);
 

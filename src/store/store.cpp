@@ -10,14 +10,14 @@ namespace statgov::store {
 
 namespace {
 
-Result<int> current_version(SqliteConn& c) {
+Result<int> current_version(Conn& c) {
   SG_TRY(c.exec_script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   SG_ASSIGN_OR_RETURN(bool row, st.step());
   return row ? st.int32(0) : 0;
 }
 
-Status migrate(SqliteConn& c) {
+Status migrate(Conn& c) {
   SG_ASSIGN_OR_RETURN(int have, current_version(c));
   const auto& all = sqlite_migrations();
   int newest = all.empty() ? 0 : all.back().version;
@@ -42,20 +42,20 @@ Status migrate(SqliteConn& c) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int readers) {
-  SG_ASSIGN_OR_RETURN(auto w, SqliteConn::open(path, false));
+  SG_ASSIGN_OR_RETURN(auto w, Conn::open(path, false));
   SG_TRY(w.exec_script("PRAGMA journal_mode=WAL;"));
   SG_TRY(migrate(w));
-  std::unique_ptr<Store> s(new Store(path, std::make_unique<SqliteConn>(std::move(w))));
+  std::unique_ptr<Store> s(new Store(path, std::make_unique<Conn>(std::move(w))));
   s->writer_thread_ = std::thread([st = s.get()] { st->writer_loop(); });
   for (int i = 0; i < readers; ++i) {
-    SG_ASSIGN_OR_RETURN(auto r, SqliteConn::open(path, true));
-    s->readers_.push_back(std::make_unique<SqliteConn>(std::move(r)));
+    SG_ASSIGN_OR_RETURN(auto r, Conn::open(path, true));
+    s->readers_.push_back(std::make_unique<Conn>(std::move(r)));
     s->idle_.push_back(s->readers_.back().get());
   }
   return s;
 }
 
-Store::Store(std::string path, std::unique_ptr<SqliteConn> writer)
+Store::Store(std::string path, std::unique_ptr<Conn> writer)
     : path_(std::move(path)), writer_(std::move(writer)) {}
 
 Store::~Store() {
@@ -70,7 +70,7 @@ Store::~Store() {
 Status Store::exec_on_writer_alone(std::string sql) {
   Status result = Ok{};
   Status ran = run_on_writer(
-      [&](SqliteConn& c) {
+      [&](Conn& c) {
         result = c.exec_script(sql);
         return result.ok();
       },
@@ -78,7 +78,7 @@ Status Store::exec_on_writer_alone(std::string sql) {
   return result.ok() ? ran : result;
 }
 
-Status Store::run_on_writer(std::function<bool(SqliteConn&)> fn, bool alone) {
+Status Store::run_on_writer(std::function<bool(Conn&)> fn, bool alone) {
   // NOTE: calling write() from inside a write function would wait for its own batch forever.
   assert(std::this_thread::get_id() != writer_thread_.get_id() && "nested Store::write");
   WriteJob job{std::move(fn), Ok{}, false, alone};
@@ -173,7 +173,7 @@ Status Store::backup_to(const std::string& path) {
     sqlite3_close(dest);
     return e;
   }
-  Status result = read([&](SqliteConn& src) -> Status {
+  Status result = read([&](Conn& src) -> Status {
     // The read connection sees one consistent snapshot (WAL) for the whole copy.
     sqlite3_backup* b = sqlite3_backup_init(dest, "main", src.raw(), "main");
     if (!b) return sqlite_error(dest, "backup init");
@@ -195,7 +195,7 @@ Status Store::backup_to(const std::string& path) {
 }
 
 int Store::schema_version() {
-  return read([](SqliteConn& c) -> int {
+  return read([](Conn& c) -> int {
     auto st = c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
     if (!st.ok()) return -1;
     auto row = st->step();

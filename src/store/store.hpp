@@ -34,7 +34,7 @@ class Store {
   static Result<std::unique_ptr<Store>> open(const std::string& path, int readers = 4);
 
   template <typename F>
-  auto read(F&& f) -> std::invoke_result_t<F, SqliteConn&> {
+  auto read(F&& f) -> std::invoke_result_t<F, Conn&> {
     Lease lease(*this);
     return f(*lease.conn);
   }
@@ -46,10 +46,10 @@ class Store {
   // Runs f in a transaction on the writer thread; f's changes are rolled back if it returns an
   // error. Returns once the transaction is committed (durably) or failed. f returns Result<T>.
   template <typename F>
-  auto write(F&& f) -> std::invoke_result_t<F, SqliteConn&> {
-    using R = std::invoke_result_t<F, SqliteConn&>;
+  auto write(F&& f) -> std::invoke_result_t<F, Conn&> {
+    using R = std::invoke_result_t<F, Conn&>;
     std::optional<R> result;
-    Status committed = run_on_writer([&](SqliteConn& c) -> bool {
+    Status committed = run_on_writer([&](Conn& c) -> bool {
       result.emplace(f(c));
       return result->ok();
     });
@@ -79,22 +79,22 @@ class Store {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Store& store;
-    SqliteConn* conn;
+    Conn* conn;
   };
 
-  Store(std::string path, std::unique_ptr<SqliteConn> writer);
+  Store(std::string path, std::unique_ptr<Conn> writer);
 
   struct WriteJob {
-    std::function<bool(SqliteConn&)> fn;
+    std::function<bool(Conn&)> fn;
     Status outcome;
     bool done = false;
     bool alone = false;  // run by itself, outside any transaction
   };
-  Status run_on_writer(std::function<bool(SqliteConn&)> fn, bool alone = false);
+  Status run_on_writer(std::function<bool(Conn&)> fn, bool alone = false);
   void writer_loop();
 
   std::string path_;
-  std::unique_ptr<SqliteConn> writer_;  // writer thread only
+  std::unique_ptr<Conn> writer_;  // writer thread only
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;   // work arrived, or stop
   std::condition_variable done_cv_;    // a batch finished
@@ -104,8 +104,8 @@ class Store {
   std::atomic<std::uint64_t> commits_{0}, writes_{0};
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<SqliteConn>> readers_;  // all readers; guarded by pool_mu_
-  std::vector<SqliteConn*> idle_;                     // guarded by pool_mu_
+  std::vector<std::unique_ptr<Conn>> readers_;  // all readers; guarded by pool_mu_
+  std::vector<Conn*> idle_;                     // guarded by pool_mu_
 };
 
 }  // namespace statgov::store

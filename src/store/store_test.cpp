@@ -27,10 +27,10 @@ class StoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   Status add_region(const std::string& code) {
-    return store_->write([&](SqliteConn& c) { return upsert_region(c, {code, "r" + code, 4, "", "2023", ""}); });
+    return store_->write([&](Conn& c) { return upsert_region(c, {code, "r" + code, 4, "", "2023", ""}); });
   }
   std::int64_t regions() {
-    return store_->read([](SqliteConn& c) { return count_rows(c, "regions"); }).value();
+    return store_->read([](Conn& c) { return count_rows(c, "regions"); }).value();
   }
   std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
@@ -46,7 +46,7 @@ TEST_F(StoreTest, MigratesOnceAndReopens) {
 
 TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
   ASSERT_TRUE(add_region("430202001000").ok());
-  auto bad = store_->write([&](SqliteConn& c) -> Status {
+  auto bad = store_->write([&](Conn& c) -> Status {
     SG_TRY(upsert_region(c, {"430202002000", "x", 4, "", "2023", ""}));
     return make_error(ErrorKind::invalid, "NOPE", "不", "no");
   });
@@ -60,7 +60,7 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
   // failing ones (odd) must leave nothing behind.
   std::atomic<bool> release{false};
   std::thread slow([&] {
-    (void)store_->write([&](SqliteConn& c) -> Status {
+    (void)store_->write([&](Conn& c) -> Status {
       while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       return upsert_region(c, {"430202999000", "slow", 4, "", "2023", ""});
     });
@@ -71,7 +71,7 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
   std::atomic<int> ok{0}, failed{0};
   for (int i = 0; i < 40; ++i) {
     ts.emplace_back([&, i] {
-      auto r = store_->write([&](SqliteConn& c) -> Status {
+      auto r = store_->write([&](Conn& c) -> Status {
         SG_TRY(upsert_region(c, {"430202" + std::to_string(100 + i) + "000", "t", 4, "", "2023", ""}));
         if (i % 2) return make_error(ErrorKind::invalid, "ODD", "奇数", "odd");
         return Ok{};
@@ -95,7 +95,7 @@ TEST_F(StoreTest, OnlineBackupIsConsistent) {
   ASSERT_TRUE(store_->backup_to(target).ok());
   auto copy = Store::open(target);
   ASSERT_TRUE(copy.ok());
-  EXPECT_EQ((*copy)->read([](SqliteConn& c) { return count_rows(c, "regions"); }).value(), 30);
+  EXPECT_EQ((*copy)->read([](Conn& c) { return count_rows(c, "regions"); }).value(), 30);
   EXPECT_FALSE(store_->backup_to((dir_ / "no/such/dir/x.db").string()).ok());
 }
 
