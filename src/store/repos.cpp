@@ -20,6 +20,12 @@ std::string scope_sql(const domain::Scope& s, std::string_view region_col, std::
   return sql;
 }
 
+// "`param` occurs in `col`", case-sensitive on both backends (SQLite instr, PostgreSQL strpos:
+// the same 1-based position or 0). The one place the dialects' SQL differs.
+std::string contains_sql(const Conn& c, std::string_view col, std::string_view param) {
+  return fmt::format("{}({}, {}) > 0", c.dialect() == Dialect::postgres ? "strpos" : "instr", col, param);
+}
+
 void bind_scope(Stmt& st, const domain::Scope& s) {
   st.set(":scope_region", s.region_prefix);
   if (s.unit_id) st.set(":scope_unit", *s.unit_id);
@@ -176,7 +182,7 @@ Result<std::optional<UnitRow>> find_unit_by_uscc(Conn& c, std::string_view uscc)
 
 Result<std::vector<UnitRow>> list_units(Conn& c, const domain::Scope& scope, const UnitFilter& f) {
   std::string sql = fmt::format("SELECT {} FROM units WHERE id > :after{}", kUnitCols, scope_sql(scope, "region", "id"));
-  if (!f.q.empty()) sql += " AND (instr(name, :q) > 0 OR instr(uscc, upper(:q)) > 0)";
+  if (!f.q.empty()) sql += fmt::format(" AND ({} OR {})", contains_sql(c, "name", ":q"), contains_sql(c, "uscc", "upper(:q)"));
   if (!f.region.empty()) sql += " AND substr(region, 1, length(:region)) = :region";
   if (!f.industry.empty()) {
     sql += " AND (substr(industry, 1, length(:industry)) = :industry OR "
@@ -358,15 +364,23 @@ Result<std::vector<SubmissionRow>> submissions_for_units(Conn& c, const std::vec
 Result<std::vector<SubmissionState>> submission_states(Conn& c, const domain::Scope& scope,
                                                        std::string_view form, std::string_view period) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, "
-      "(SELECT COUNT(*) FROM json_each(results) WHERE json_extract(value, '$.severity') = 'error'), "
-      "(SELECT COUNT(*) FROM json_each(results) WHERE json_extract(value, '$.severity') = 'warning') "
+      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, results "
       "FROM submissions WHERE form_code = :form AND period = :period{} ORDER BY unit_id",
       scope_sql(scope, "region", "unit_id"))));
   st.set(":form", form).set(":period", period);
   bind_scope(st, scope);
   return collect<SubmissionState>(st, [](const Stmt& s) {
-    return SubmissionState{s.int64(0), s.text(1), s.int32(2), s.text(3), s.text(4), s.int32(5), s.int32(6)};
+    // Errors and warnings among the rule results, counted here rather than with each SQL
+    // dialect's JSON functions.
+    int errors = 0, warnings = 0;
+    for (const auto& r : parse_json_column(s.text(5), json::array())) {
+      if (!r.is_object()) continue;
+      const auto sev = r.find("severity");
+      if (sev == r.end() || !sev->is_string()) continue;
+      if (*sev == "error") ++errors;
+      else if (*sev == "warning") ++warnings;
+    }
+    return SubmissionState{s.int64(0), s.text(1), s.int32(2), s.text(3), s.text(4), errors, warnings};
   });
 }
 
@@ -781,8 +795,8 @@ Result<std::vector<ReleaseRow>> list_releases(Conn& c) {
 }
 
 Status set_release_package(Conn& c, std::string_view id, std::string_view bytes) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE releases SET package = CAST(:bytes AS BLOB) WHERE id = :id"));
-  st.set(":bytes", bytes).set(":id", id);
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE releases SET package = :bytes WHERE id = :id"));
+  st.set_blob(":bytes", bytes).set(":id", id);
   return st.exec();
 }
 
@@ -800,7 +814,7 @@ Status set_prerelease(Conn& c, std::string_view release_id, const std::vector<st
   }
   for (auto u : user_ids) {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-        "INSERT OR IGNORE INTO release_prerelease (release_id, user_id) VALUES (:id, :user)"));
+        "INSERT INTO release_prerelease (release_id, user_id) VALUES (:id, :user) ON CONFLICT DO NOTHING"));
     st.set(":id", release_id).set(":user", u);
     SG_TRY(st.exec());
   }
@@ -843,7 +857,7 @@ Result<std::int64_t> next_package_sequence(Conn& c, std::string_view agency) {
   {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
         "INSERT INTO package_sequence (agency, value) VALUES (:agency, 1) "
-        "ON CONFLICT (agency) DO UPDATE SET value = value + 1"));
+        "ON CONFLICT (agency) DO UPDATE SET value = package_sequence.value + 1"));
     st.set(":agency", agency);
     SG_TRY(st.exec());
   }
@@ -882,8 +896,9 @@ Result<std::optional<DocumentRow>> find_document(Conn& c, std::string_view index
 
 Result<std::vector<DocumentRow>> list_documents(Conn& c, std::string_view q, std::string_view category) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT {} FROM documents WHERE (:q = '' OR instr(title, :q) > 0 OR instr(body, :q) > 0 OR instr(index_no, :q) > 0) "
-      "AND (:category = '' OR category = :category) ORDER BY date DESC, index_no", kDocumentCols)));
+      "SELECT {} FROM documents WHERE (:q = '' OR {} OR {} OR {}) "
+      "AND (:category = '' OR category = :category) ORDER BY date DESC, index_no", kDocumentCols,
+      contains_sql(c, "title", ":q"), contains_sql(c, "body", ":q"), contains_sql(c, "index_no", ":q"))));
   st.set(":q", q).set(":category", category);
   return collect<DocumentRow>(st, document_from);
 }
@@ -909,8 +924,8 @@ Status replace_document_files(Conn& c, std::string_view index_no, const std::vec
   }
   for (const auto& f : files) {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-        "INSERT INTO document_files (index_no, name, data) VALUES (:index_no, :name, CAST(:data AS BLOB))"));
-    st.set(":index_no", index_no).set(":name", f.name).set(":data", f.data);
+        "INSERT INTO document_files (index_no, name, data) VALUES (:index_no, :name, :data)"));
+    st.set(":index_no", index_no).set(":name", f.name).set_blob(":data", f.data);
     SG_TRY(st.exec());
   }
   return Ok{};
@@ -968,8 +983,10 @@ Status revoke_unit_key(Conn& c, std::string_view key_id, std::string_view at, st
 
 Status insert_signature(Conn& c, const SignatureRow& s) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "INSERT OR REPLACE INTO submission_signatures (submission_id, version, key_id, signature, payload_sha256, "
-      "signed_at, signed_by) VALUES (:sub, :version, :key, :sig, :hash, :at, :by)"));
+      "INSERT INTO submission_signatures (submission_id, version, key_id, signature, payload_sha256, "
+      "signed_at, signed_by) VALUES (:sub, :version, :key, :sig, :hash, :at, :by) "
+      "ON CONFLICT (submission_id, version) DO UPDATE SET key_id = excluded.key_id, signature = excluded.signature, "
+      "payload_sha256 = excluded.payload_sha256, signed_at = excluded.signed_at, signed_by = excluded.signed_by"));
   st.set(":sub", s.submission_id).set(":version", s.version).set(":key", s.key_id).set(":sig", s.signature)
       .set(":hash", s.payload_sha256).set(":at", s.signed_at).set(":by", s.signed_by);
   return st.exec();
@@ -997,8 +1014,10 @@ Result<std::optional<SubmissionRow>> find_submission_by_id(Conn& c, std::int64_t
 
 Status upsert_totp(Conn& c, const TotpRow& t) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "INSERT OR REPLACE INTO user_totp (user_id, secret, enabled, created_at, confirmed_at, last_step) "
-      "VALUES (:user, :secret, :enabled, :at, NULLIF(:confirmed, ''), :step)"));
+      "INSERT INTO user_totp (user_id, secret, enabled, created_at, confirmed_at, last_step) "
+      "VALUES (:user, :secret, :enabled, :at, NULLIF(:confirmed, ''), :step) "
+      "ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, enabled = excluded.enabled, "
+      "created_at = excluded.created_at, confirmed_at = excluded.confirmed_at, last_step = excluded.last_step"));
   st.set(":user", t.user_id).set(":secret", t.secret).set(":enabled", t.enabled ? 1 : 0).set(":at", t.created_at)
       .set(":confirmed", t.confirmed_at).set(":step", t.last_step);
   return st.exec();

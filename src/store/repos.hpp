@@ -4,7 +4,7 @@
 
 #include "base/result.hpp"
 #include "domain/user.hpp"
-#include "store/sqlite.hpp"
+#include "store/conn.hpp"
 
 #include <nlohmann/json.hpp>
 

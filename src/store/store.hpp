@@ -1,5 +1,5 @@
-// Storage on SQLite (DESIGN.md section 6). Store owns the connections; repository functions
-// (repos.hpp) run on a connection it lends.
+// Storage on SQLite or PostgreSQL (DESIGN.md section 6, docs/postgres.md). Store owns the
+// connections; repository functions (repos.hpp) run on a connection it lends.
 //
 // Thread safety: Store is shared by all request threads. `read` lends one of a fixed pool of
 // read-only connections (WAL lets them read while a write is in progress). `write` hands its
@@ -9,10 +9,15 @@
 // rolled back to its savepoint without touching the others. queue_ is guarded by queue_mu_; the
 // writer connection is used by the writer thread only. A write function must not call write()
 // itself (it would wait for its own transaction).
+//
+// PostgreSQL: the same, plus a transaction-scoped advisory lock taken at the start of each batch,
+// so that several processes on one database still write one batch at a time. A connection the
+// server dropped is opened again before the next batch or lease; a batch whose connection broke
+// is reported failed (nothing in it is acknowledged).
 #pragma once
 
 #include "base/result.hpp"
-#include "store/sqlite.hpp"
+#include "store/conn.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -30,8 +35,9 @@ namespace statgov::store {
 
 class Store {
  public:
-  // Opens (creating if needed) and migrates the database at `path`.
-  static Result<std::unique_ptr<Store>> open(const std::string& path, int readers = 4);
+  // Opens (creating if needed) and migrates the database at `target`: a SQLite file path, or a
+  // PostgreSQL URL (postgresql://, postgres://) or libpq keyword string (host=... dbname=...).
+  static Result<std::unique_ptr<Store>> open(const std::string& target, int readers = 4);
 
   template <typename F>
   auto read(F&& f) -> std::invoke_result_t<F, Conn&> {
@@ -64,6 +70,7 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Online, consistent copy of the database to `path` (SQLite backup API) while serving.
+  // PostgreSQL: an UNSUPPORTED error (use pg_basebackup or pg_dump).
   Status backup_to(const std::string& path);
   // Transactions and write functions committed so far (group commit effectiveness).
   std::uint64_t commits() const { return commits_.load(); }
@@ -71,6 +78,7 @@ class Store {
 
   int schema_version();
   const std::string& path() const { return path_; }
+  Dialect dialect() const { return dialect_; }
 
  private:
   struct Lease {
@@ -90,10 +98,12 @@ class Store {
     bool done = false;
     bool alone = false;  // run by itself, outside any transaction
   };
+  Status begin_batch();
   Status run_on_writer(std::function<bool(Conn&)> fn, bool alone = false);
   void writer_loop();
 
   std::string path_;
+  Dialect dialect_ = Dialect::sqlite;
   std::unique_ptr<Conn> writer_;  // writer thread only
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;   // work arrived, or stop
