@@ -25,12 +25,14 @@ class Cli : public ::testing::Test {
     std::random_device rd;
     dir_ = std::filesystem::temp_directory_path() / ("statgov-cli-" + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
-    db_ = (dir_ / "c.db").string();
+    test_db_ = std::make_unique<store::TestDatabase>(dir_ / "c.db");
+    db_ = test_db_->target();
     data_ = std::string(STATGOV_SOURCE_DIR) + "/data";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string base() const { return "--db " + db_ + " --data " + data_ + " "; }
+  std::string base() const { return "--db '" + db_ + "' --data " + data_ + " "; }
   std::filesystem::path dir_;
+  std::unique_ptr<store::TestDatabase> test_db_;
   std::string db_, data_;
 };
 
@@ -92,6 +94,19 @@ TEST_F(Cli, AuditChainDetectsTampering) {
 TEST_F(Cli, BackupAndRestore) {
   ASSERT_EQ(run(base() + "demo --units 20").code, 0);
   std::string copy = (dir_ / "copy.db").string();
+  if (test_db_->postgres()) {
+    // Both are about SQLite files; on PostgreSQL they say what to use instead and touch nothing.
+    auto b = run(base() + "backup --to " + copy);
+    EXPECT_NE(b.code, 0);
+    EXPECT_NE(b.out.find("pg_basebackup"), std::string::npos) << b.out;
+    EXPECT_FALSE(std::filesystem::exists(copy));
+    std::ofstream(dir_ / "other.db") << "x";
+    auto r = run(base() + "restore --from " + (dir_ / "other.db").string());
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.out.find("pg_basebackup"), std::string::npos) << r.out;
+    EXPECT_EQ(run(base() + "user passwd --login demo-admin", "Secret789").code, 0) << "the database is untouched";
+    return;
+  }
   auto b = run(base() + "backup --to " + copy);
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(run(base() + "backup --to " + copy).code, 0) << "never overwrites";

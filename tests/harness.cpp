@@ -82,6 +82,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   std::random_device rd;
   dir_ = std::filesystem::temp_directory_path() / ("statgov-test-" + std::to_string(rd()) + std::to_string(rd()));
   std::filesystem::create_directories(dir_);
+  db_ = std::make_unique<store::TestDatabase>(dir_ / "t.db");
   auto st = store::Store::open(db_path());
   if (!st.ok()) throw std::runtime_error(st.error().message_en);
   store_ = std::move(st).value();
@@ -142,6 +143,7 @@ TestServer::~TestServer() {
   jobs_->wait_all();
   feed_->stop();
   store_.reset();
+  db_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

@@ -311,7 +311,7 @@ TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
 
   std::string out;
   EXPECT_EQ(
-      run_cli("--db " + server_->db_path() + " --data " + STATGOV_SOURCE_DIR + "/data audit verify",
+      run_cli("--db '" + server_->db_path() + "' --data " + STATGOV_SOURCE_DIR + "/data audit verify",
               out),
       0)
       << out;
@@ -319,7 +319,7 @@ TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
   // `statgov release export` writes the stored package again, byte for byte.
   out.clear();
   auto again = server_->dir() / "again";
-  EXPECT_EQ(run_cli("--db " + server_->db_path() + " --data " + STATGOV_SOURCE_DIR +
+  EXPECT_EQ(run_cli("--db '" + server_->db_path() + "' --data " + STATGOV_SOURCE_DIR +
                         "/data release export --release T-2026-10 --to " + again.string(),
                     out),
             0)
@@ -385,7 +385,7 @@ TEST_F(ReleaseApi, Documents) {
 
   std::string out;
   EXPECT_EQ(
-      run_cli("--db " + server_->db_path() + " --data " + STATGOV_SOURCE_DIR + "/data audit verify",
+      run_cli("--db '" + server_->db_path() + "' --data " + STATGOV_SOURCE_DIR + "/data audit verify",
               out),
       0)
       << out;

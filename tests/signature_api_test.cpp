@@ -217,7 +217,10 @@ TEST_F(SignatureApi, RegisterSignVerifyAndDetectTampering) {
 
   // Someone edits the value directly in the database: the signature no longer matches.
   auto tamper = server_->store().write([&](store::Conn& c) {
-    return c.exec_script("UPDATE submissions SET vals = json_set(vals, '$.I01', 1.5) WHERE id = " +
+    return c.exec_script(std::string(c.dialect() == store::Dialect::postgres
+                                          ? "UPDATE submissions SET vals = jsonb_set(vals::jsonb, '{I01}', '1.5')::text"
+                                          : "UPDATE submissions SET vals = json_set(vals, '$.I01', 1.5)") +
+                         " WHERE id = " +
                          std::to_string(sub_id));
   });
   ASSERT_TRUE(tamper.ok()) << tamper.error().message_en;
