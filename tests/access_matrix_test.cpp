@@ -188,7 +188,7 @@ class AccessMatrix : public ::testing::Test {
     }
     auto& st = server_->store();
     domain::Scope all;
-    auto units = st.read([&](store::SqliteConn& c) { return store::all_units(c, all); });
+    auto units = st.read([&](store::Conn& c) { return store::all_units(c, all); });
     ASSERT_TRUE(units.ok());
     for (const auto& u : *units) {
       if (u.id == server_->demo_unit()) own_ = u;
@@ -210,7 +210,7 @@ class AccessMatrix : public ::testing::Test {
     outside_.size = 3;
     outside_.status = "active";
     outside_.created_at = outside_.updated_at = "2026-11-26T02:00:00Z";
-    auto id = st.write([&](store::SqliteConn& c) { return store::insert_unit(c, outside_); });
+    auto id = st.write([&](store::Conn& c) { return store::insert_unit(c, outside_); });
     ASSERT_TRUE(id.ok()) << id.error().message_en;
     outside_.id = *id;
     // A job started by the county statistician, for GET /api/v1/jobs/{id}.
@@ -235,7 +235,7 @@ class AccessMatrix : public ::testing::Test {
     ASSERT_EQ(key.status, 201) << key.body;
     key_id_ = key.json_body()["key_id"];
     for (const auto* u : {&own_, &other_county_, &outside_}) {
-      auto sub = st.write([&](store::SqliteConn& c) -> Result<std::int64_t> {
+      auto sub = st.write([&](store::Conn& c) -> Result<std::int64_t> {
         SG_ASSIGN_OR_RETURN(auto row, store::find_submission(c, all, u->id, "B204-1", "2026M10"));
         if (row) return row->id;
         store::SubmissionRow r;

@@ -25,12 +25,14 @@ class Cli : public ::testing::Test {
     std::random_device rd;
     dir_ = std::filesystem::temp_directory_path() / ("statgov-cli-" + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
-    db_ = (dir_ / "c.db").string();
+    test_db_ = std::make_unique<store::TestDatabase>(dir_ / "c.db");
+    db_ = test_db_->target();
     data_ = std::string(STATGOV_SOURCE_DIR) + "/data";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string base() const { return "--db " + db_ + " --data " + data_ + " "; }
+  std::string base() const { return "--db '" + db_ + "' --data " + data_ + " "; }
   std::filesystem::path dir_;
+  std::unique_ptr<store::TestDatabase> test_db_;
   std::string db_, data_;
 };
 
@@ -79,7 +81,7 @@ TEST_F(Cli, AuditChainDetectsTampering) {
   {
     auto s = store::Store::open(db_);
     ASSERT_TRUE(s.ok());
-    auto st = (*s)->write([](store::SqliteConn& c) -> Status {
+    auto st = (*s)->write([](store::Conn& c) -> Status {
       return c.exec_script("UPDATE audit_log SET actor = 'mallory' WHERE id = 2");
     });
     ASSERT_TRUE(st.ok());
@@ -92,6 +94,19 @@ TEST_F(Cli, AuditChainDetectsTampering) {
 TEST_F(Cli, BackupAndRestore) {
   ASSERT_EQ(run(base() + "demo --units 20").code, 0);
   std::string copy = (dir_ / "copy.db").string();
+  if (test_db_->postgres()) {
+    // Both are about SQLite files; on PostgreSQL they say what to use instead and touch nothing.
+    auto b = run(base() + "backup --to " + copy);
+    EXPECT_NE(b.code, 0);
+    EXPECT_NE(b.out.find("pg_basebackup"), std::string::npos) << b.out;
+    EXPECT_FALSE(std::filesystem::exists(copy));
+    std::ofstream(dir_ / "other.db") << "x";
+    auto r = run(base() + "restore --from " + (dir_ / "other.db").string());
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.out.find("pg_basebackup"), std::string::npos) << r.out;
+    EXPECT_EQ(run(base() + "user passwd --login demo-admin", "Secret789").code, 0) << "the database is untouched";
+    return;
+  }
   auto b = run(base() + "backup --to " + copy);
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(run(base() + "backup --to " + copy).code, 0) << "never overwrites";
@@ -139,7 +154,7 @@ TEST_F(Cli, AcknowledgedSubmissionSurvivesKill9) {
   auto s = store::Store::open(db_);
   ASSERT_TRUE(s.ok());
   domain::Scope all;
-  auto row = (*s)->read([&](store::SqliteConn& conn) {
+  auto row = (*s)->read([&](store::Conn& conn) {
     return store::find_submission(conn, all, std::stoll(unit), "202-1", "2026Q4");
   });
   ASSERT_TRUE(row.ok());

@@ -51,6 +51,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   std::random_device rd;
   dir_ = std::filesystem::temp_directory_path() / ("statgov-test-" + std::to_string(rd()) + std::to_string(rd()));
   std::filesystem::create_directories(dir_);
+  db_ = std::make_unique<store::TestDatabase>(dir_ / "t.db");
   auto st = store::Store::open(db_path());
   if (!st.ok()) throw std::runtime_error(st.error().message_en);
   store_ = std::move(st).value();
@@ -81,7 +82,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
     opt.hash_cost = security::HashCost::test();
     auto rep = services::build_demo(*store_, catalog_, *forms_, clock_, opt);
     if (!rep.ok()) throw std::runtime_error(rep.error().message_en);
-    auto u = store_->read([](store::SqliteConn& c) { return store::find_user_by_login(c, "demo-qiye"); });
+    auto u = store_->read([](store::Conn& c) { return store::find_user_by_login(c, "demo-qiye"); });
     demo_unit_ = *u.value()->user.unit_id;
   } else {
     if (!services::load_reference_data(*store_, data).ok()) throw std::runtime_error("refdata");
@@ -111,6 +112,7 @@ TestServer::~TestServer() {
   jobs_->wait_all();
   feed_->stop();
   store_.reset();
+  db_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

@@ -1,10 +1,12 @@
 // Test harness: a real statgov server (the same wiring as `statgov serve`) on port 0 over a
-// temporary SQLite file with a small demo, and a blocking HTTP client for it.
+// temporary SQLite file (or, with STATGOV_TEST_PG set, a fresh PostgreSQL database; see
+// store/test_database.hpp) with a small demo, and a blocking HTTP client for it.
 #pragma once
 
 #include "api/api.hpp"
 #include "http_client.hpp"
 #include "services/demo.hpp"
+#include "store/test_database.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -44,7 +46,8 @@ class TestServer {
   ~TestServer();
   unsigned short port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }
-  std::string db_path() const { return (dir_ / "t.db").string(); }
+  // What `statgov --db` takes: the SQLite file or the PostgreSQL URL.
+  std::string db_path() const { return db_->target(); }
   store::Store& store() { return *store_; }
   ManualClock& clock() { return clock_; }
   services::AuthService& auth() { return *auth_; }
@@ -56,6 +59,7 @@ class TestServer {
 
  private:
   std::filesystem::path dir_;
+  std::unique_ptr<store::TestDatabase> db_;
   ManualClock clock_;
   std::unique_ptr<store::Store> store_;
   services::Catalog catalog_;

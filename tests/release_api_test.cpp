@@ -86,7 +86,7 @@ class ReleaseApi : public ::testing::Test {
 TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
   // One October report goes back to "submitted": a release counts accepted reports only.
   ASSERT_TRUE(server_->store()
-                  .write([](store::SqliteConn& c) {
+                  .write([](store::Conn& c) {
                     return c.exec_script(
                         "UPDATE submissions SET state = 'submitted' WHERE id = (SELECT id FROM "
                         "submissions WHERE "
@@ -312,7 +312,7 @@ TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
 
   std::string out;
   EXPECT_EQ(
-      run_cli("--db " + server_->db_path() + " --data " + STATGOV_SOURCE_DIR + "/data audit verify",
+      run_cli("--db '" + server_->db_path() + "' --data " + STATGOV_SOURCE_DIR + "/data audit verify",
               out),
       0)
       << out;
@@ -320,7 +320,7 @@ TEST_F(ReleaseApi, CalendarEmbargoPrepareSignOff) {
   // `statgov release export` writes the stored package again, byte for byte.
   out.clear();
   auto again = server_->dir() / "again";
-  EXPECT_EQ(run_cli("--db " + server_->db_path() + " --data " + STATGOV_SOURCE_DIR +
+  EXPECT_EQ(run_cli("--db '" + server_->db_path() + "' --data " + STATGOV_SOURCE_DIR +
                         "/data release export --release T-2026-10 --to " + again.string(),
                     out),
             0)
@@ -432,7 +432,7 @@ TEST_F(ReleaseApi, Documents) {
 
   std::string out;
   EXPECT_EQ(
-      run_cli("--db " + server_->db_path() + " --data " + STATGOV_SOURCE_DIR + "/data audit verify",
+      run_cli("--db '" + server_->db_path() + "' --data " + STATGOV_SOURCE_DIR + "/data audit verify",
               out),
       0)
       << out;

@@ -35,12 +35,14 @@ class SecurityCli : public ::testing::Test {
     std::random_device rd;
     dir_ = std::filesystem::temp_directory_path() / ("statgov-seccli-" + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
-    db_ = (dir_ / "c.db").string();
+    test_db_ = std::make_unique<store::TestDatabase>(dir_ / "c.db");
+    db_ = test_db_->target();
     data_ = std::string(STATGOV_SOURCE_DIR) + "/data";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string base() const { return "--db " + db_ + " --data " + data_ + " "; }
+  std::string base() const { return "--db '" + db_ + "' --data " + data_ + " "; }
   std::filesystem::path dir_;
+  std::unique_ptr<store::TestDatabase> test_db_;
   std::string db_, data_;
 };
 
@@ -132,7 +134,7 @@ TEST_F(SecurityCli, SignedAuditHeadDetectsRewrittenHistory) {
   {
     auto st = store::Store::open(db_);
     ASSERT_TRUE(st.ok());
-    auto done = (*st)->write([](store::SqliteConn& c) -> Status {
+    auto done = (*st)->write([](store::Conn& c) -> Status {
       SG_ASSIGN_OR_RETURN(auto rows, store::list_audit(c));
       SG_TRY(c.exec_script("DELETE FROM audit_log WHERE id = " + std::to_string(rows[1].id)));
       rows.erase(rows.begin() + 1);

@@ -76,7 +76,7 @@ TEST_F(SignatureApi, RegisterSignVerifyAndDetectTampering) {
   // Another enterprise on another unit, with a key of its own.
   domain::Scope all;
   auto units =
-      server_->store().read([&](store::SqliteConn& c) { return store::all_units(c, all); });
+      server_->store().read([&](store::Conn& c) { return store::all_units(c, all); });
   ASSERT_TRUE(units.ok());
   const store::UnitRow* other = nullptr;
   for (const auto& u : *units) {
@@ -207,7 +207,7 @@ TEST_F(SignatureApi, RegisterSignVerifyAndDetectTampering) {
   EXPECT_EQ(ent.get(sig_url).json_body()["status"], "valid");
 
   // An unsigned submission: the demo's accepted October.
-  auto oct = server_->store().read([&](store::SqliteConn& c) {
+  auto oct = server_->store().read([&](store::Conn& c) {
     return store::find_submission(c, all, unit, "B204-1", "2026M10");
   });
   ASSERT_TRUE(oct.ok() && oct->has_value());
@@ -216,8 +216,11 @@ TEST_F(SignatureApi, RegisterSignVerifyAndDetectTampering) {
   EXPECT_EQ(unsigned_st.json_body()["status"], "not_signed");
 
   // Someone edits the value directly in the database: the signature no longer matches.
-  auto tamper = server_->store().write([&](store::SqliteConn& c) {
-    return c.exec_script("UPDATE submissions SET vals = json_set(vals, '$.I01', 1.5) WHERE id = " +
+  auto tamper = server_->store().write([&](store::Conn& c) {
+    return c.exec_script(std::string(c.dialect() == store::Dialect::postgres
+                                          ? "UPDATE submissions SET vals = jsonb_set(vals::jsonb, '{I01}', '1.5')::text"
+                                          : "UPDATE submissions SET vals = json_set(vals, '$.I01', 1.5)") +
+                         " WHERE id = " +
                          std::to_string(sub_id));
   });
   ASSERT_TRUE(tamper.ok()) << tamper.error().message_en;
@@ -228,7 +231,7 @@ TEST_F(SignatureApi, RegisterSignVerifyAndDetectTampering) {
   EXPECT_EQ(after.json_body()["reason"]["code"], "VALUES_CHANGED");
 
   // Key registration and revocation are in the audit chain.
-  auto audit = server_->store().read([](store::SqliteConn& c) { return store::list_audit(c); });
+  auto audit = server_->store().read([](store::Conn& c) { return store::list_audit(c); });
   ASSERT_TRUE(audit.ok());
   int reg_entries = 0, revoke_entries = 0;
   for (const auto& a : *audit) {

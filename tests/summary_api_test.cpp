@@ -33,12 +33,12 @@ class SummaryApi : public ::testing::Test {
   Ref reference(const std::string& period, const std::string& prev_period, const std::string& code) {
     Ref r;
     domain::Scope all;
-    auto units = server_->store().read([&](store::SqliteConn& c) { return store::all_units(c, all); }).value();
+    auto units = server_->store().read([&](store::Conn& c) { return store::all_units(c, all); }).value();
     std::map<std::int64_t, std::string> county;
     for (const auto& u : units) county[u.id] = u.region.substr(0, 6);
     auto sent = [](const std::string& s) { return s == "submitted" || s == "reviewed" || s == "approved" || s == "accepted"; };
-    auto cur = server_->store().read([&](store::SqliteConn& c) { return store::submissions_for_period(c, all, "B204-1", period); }).value();
-    auto prev = server_->store().read([&](store::SqliteConn& c) { return store::submissions_for_period(c, all, "B204-1", prev_period); }).value();
+    auto cur = server_->store().read([&](store::Conn& c) { return store::submissions_for_period(c, all, "B204-1", period); }).value();
+    auto prev = server_->store().read([&](store::Conn& c) { return store::submissions_for_period(c, all, "B204-1", prev_period); }).value();
     std::map<std::int64_t, double> prev_v;
     for (const auto& p : prev) {
       if (sent(p.state) && p.values.contains(code)) prev_v[p.unit_id] = p.values[code];
@@ -173,7 +173,7 @@ TEST_F(SummaryApi, PlainAndWeightedMeans) {
         {{"code", "P"}, {"name", "平均工资"}, {"type", "number"}, {"decimals", 2},
          {"aggregate", "weighted_mean"}, {"weight", "X"}}}}};
   domain::Scope all;
-  auto units = server_->store().read([&](store::SqliteConn& c) { return store::all_units(c, all); }).value();
+  auto units = server_->store().read([&](store::Conn& c) { return store::all_units(c, all); }).value();
   // Two units in one county, two in another.
   std::map<std::string, std::vector<std::int64_t>> by_county;
   for (const auto& u : units) by_county[u.region.substr(0, 6)].push_back(u.id);
@@ -194,7 +194,7 @@ TEST_F(SummaryApi, PlainAndWeightedMeans) {
       {a, "2025M10", {{"X", 10}, {"A", 2}, {"P", 50}}},   {b, "2025M10", {{"X", 10}, {"A", 6}, {"P", 150}}},
       {c, "2025M10", {{"X", 5}, {"A", 1}, {"P", 200}}},
   };
-  ASSERT_TRUE(server_->store().write([&](store::SqliteConn& conn) -> Status {
+  ASSERT_TRUE(server_->store().write([&](store::Conn& conn) -> Status {
     SG_TRY(store::insert_form(conn, {"MEAN-1", 1, def, "2026-11-01T00:00:00Z", "test"}));
     for (const auto& r : rows) {
       store::SubmissionRow s;

@@ -36,6 +36,7 @@ int fail(const std::string& zh, const std::string& en) {
 }
 
 Result<std::unique_ptr<store::Store>> open_store(const std::string& path) {
+  if (store::is_postgres_target(path)) return store::Store::open(path);
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) {
     std::error_code ec;
@@ -238,7 +239,9 @@ int run(int argc, char** argv) {
   cli.require_subcommand(1);
   std::string db = "var/statgov.db";
   std::string data_dir = "data";
-  cli.add_option("--db", db, "SQLite database file")->capture_default_str();
+  cli.add_option("--db", db,
+                 "SQLite database file, or a PostgreSQL database: postgresql://user@host:5432/dbname "
+                 "(docs/postgres.md)")->capture_default_str();
   cli.add_option("--data", data_dir, "reference data and forms folder")->capture_default_str()->check(CLI::ExistingDirectory);
   std::string log_level = "info";
   cli.add_option("--log-level", log_level, "trace|debug|info|warn|error")
@@ -364,12 +367,17 @@ int run(int argc, char** argv) {
   if (auto rc = portal_commands.run()) return *rc;
 
   if (*sign) return run_sign(sign_keygen->parsed(), sign_out, sign_key, sign_payload);
+  if ((*restore || (*demo && force)) && store::is_postgres_target(db)) {
+    return fail("restore 与 demo --force 只适用于 SQLite 数据库文件；PostgreSQL 请用 pg_basebackup/pg_restore 或重建数据库",
+                "restore and demo --force work on a SQLite file only; on PostgreSQL use pg_basebackup/pg_restore, "
+                "or drop and create the database");
+  }
   if (*restore) {
     // Check the backup opens, migrates and passes an integrity check before it replaces anything.
     {
       auto check = store::Store::open(restore_from);
       if (!check.ok()) return fail(check.error());
-      auto ok = (*check)->read([](store::SqliteConn& c) -> Status {
+      auto ok = (*check)->read([](store::Conn& c) -> Status {
         SG_ASSIGN_OR_RETURN(auto st, c.prepare("PRAGMA integrity_check"));
         SG_ASSIGN_OR_RETURN(bool row, st.step());
         if (!row || st.text(0) != "ok") {
@@ -503,7 +511,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*audit_verify) {
-    auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
+    auto rows = w.store->read([](store::Conn& c) { return store::list_audit(c); });
     if (!rows.ok()) return fail(rows.error());
     std::string prev(64, '0');
     for (const auto& r : *rows) {
@@ -520,7 +528,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*audit_head) {
-    auto rows = w.store->read([](store::SqliteConn& c) { return store::list_audit(c); });
+    auto rows = w.store->read([](store::Conn& c) { return store::list_audit(c); });
     if (!rows.ok()) return fail(rows.error());
     auto head = signed_audit_head(*rows, head_key, format_utc(w.clock.now()));
     if (!head.ok()) return fail(head.error());
@@ -568,7 +576,7 @@ int run(int argc, char** argv) {
   api::register_routes(router, ctx);
   http::Server server(router, opt);
   if (auto err = server.start()) return fail("无法启动服务：" + *err, "Cannot start the server: " + *err);
-  spdlog::info("statgov serving on http://{}:{} (database {})", opt.address, server.port(), db);
+  spdlog::info("statgov serving on http://{}:{} (database {})", opt.address, server.port(), store::redact_target(db));
   if (!port_file.empty()) {
     std::ofstream(port_file) << server.port() << "\n";
   }

@@ -23,20 +23,20 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
   if (login.empty() || login.size() > 64 || password.empty() || password.size() > 128) return bad_credentials();
   auto now = clock_.now();
   std::string since = format_utc(now - config_.failure_window);
-  SG_ASSIGN_OR_RETURN(int failures, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(int failures, store_.read([&](store::Conn& c) {
     return store::count_login_failures(c, login, since);
   }));
   if (failures >= config_.max_failures) {
     return make_error(ErrorKind::throttled, "THROTTLED",
                       "登录失败次数过多，请15分钟后再试", "Too many failed logins; try again in 15 minutes");
   }
-  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_user_by_login(c, login); }));
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) { return store::find_user_by_login(c, login); }));
   // NOTE: verify against a real hash even for an unknown login would equalise timing; the
   // throttle bounds guessing either way.
   bool ok = row && !row->user.disabled && security::verify_password(row->password_hash, password);
   if (!ok) {
     auto at = format_utc(now);
-    SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+    SG_TRY(store_.write([&](store::Conn& c) -> Status {
       SG_TRY(store::record_login_failure(c, login, at));
       return store::append_audit(c, at, login, "login_failed", "user:" + login, {{"ip", ip}});
     }));
@@ -45,7 +45,7 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
     }
     return bad_credentials();
   }
-  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::SqliteConn& c) { return store::find_totp(c, row->user.id); }));
+  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::Conn& c) { return store::find_totp(c, row->user.id); }));
   std::optional<std::int64_t> totp_step;
   if (factor && factor->enabled) {
     auto secret = security::base32_decode(factor->secret);
@@ -56,7 +56,7 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
     if (!good) {
       auto at = format_utc(now);
       const char* what = totp.empty() ? "login_totp_missing" : "login_totp_failed";
-      SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+      SG_TRY(store_.write([&](store::Conn& c) -> Status {
         SG_TRY(store::record_login_failure(c, login, at));
         return store::append_audit(c, at, login, what, "user:" + login, {{"ip", ip}});
       }));
@@ -75,7 +75,7 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
   s.csrf_token = random_token(24);
   store::SessionRow sr{s.token_hash, s.user.id, s.csrf_token, format_utc(now), format_utc(now + config_.session_lifetime),
                        format_utc(now)};
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_TRY(store::insert_session(c, sr));
     SG_TRY(store::clear_login_failures(c, login));
     if (totp_step) {
@@ -97,31 +97,31 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
 Result<Session> AuthService::authenticate(const std::string& token) {
   if (token.empty() || token.size() > 128) return unauthenticated();
   std::string hash = sha256_hex(token);
-  SG_ASSIGN_OR_RETURN(auto sess, store_.read([&](store::SqliteConn& c) { return store::find_session(c, hash); }));
+  SG_ASSIGN_OR_RETURN(auto sess, store_.read([&](store::Conn& c) { return store::find_session(c, hash); }));
   auto now = clock_.now();
   if (!sess || sess->expires_at <= format_utc(now)) return unauthenticated();
   if (sess->last_seen <= format_utc(now - config_.idle_timeout)) {
-    (void)store_.write([&](store::SqliteConn& c) { return store::delete_session(c, hash); });
+    (void)store_.write([&](store::Conn& c) { return store::delete_session(c, hash); });
     return make_error(ErrorKind::unauthenticated, "SESSION_IDLE", "长时间未操作，请重新登录",
                       "The session ended after a period of inactivity; please log in again");
   }
   // Recording every request would make each read a write; a minute's resolution is enough.
   if (sess->last_seen <= format_utc(now - std::chrono::minutes(1))) {
-    SG_TRY(store_.write([&](store::SqliteConn& c) { return store::touch_session(c, hash, format_utc(now)); }));
+    SG_TRY(store_.write([&](store::Conn& c) { return store::touch_session(c, hash, format_utc(now)); }));
   }
-  SG_ASSIGN_OR_RETURN(auto user, store_.read([&](store::SqliteConn& c) { return store::find_user(c, sess->user_id); }));
+  SG_ASSIGN_OR_RETURN(auto user, store_.read([&](store::Conn& c) { return store::find_user(c, sess->user_id); }));
   if (!user || user->user.disabled) return unauthenticated();
   return Session{user->user, "", sess->csrf_token, hash};
 }
 
 Status AuthService::logout(const std::string& token) {
   std::string hash = sha256_hex(token);
-  return store_.write([&](store::SqliteConn& c) { return store::delete_session(c, hash); });
+  return store_.write([&](store::Conn& c) { return store::delete_session(c, hash); });
 }
 
 Status AuthService::logout_everywhere(std::int64_t user_id, const std::string& actor) {
   auto now = format_utc(clock_.now());
-  return store_.write([&](store::SqliteConn& c) -> Status {
+  return store_.write([&](store::Conn& c) -> Status {
     SG_TRY(store::delete_user_sessions(c, user_id));
     return store::append_audit(c, now, actor, "logout_all", "user:" + actor, nlohmann::json::object());
   });
@@ -148,7 +148,7 @@ Result<domain::User> AuthService::add_user(const NewUser& nu, const std::string&
       return make_error(ErrorKind::invalid, "UNIT_REQUIRED", "企业账号须指定所属单位（统一社会信用代码）",
                         "An enterprise account needs its unit (unified social credit code)");
     }
-    SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit_by_uscc(c, nu.unit_uscc); }));
+    SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::Conn& c) { return store::find_unit_by_uscc(c, nu.unit_uscc); }));
     if (!unit) {
       return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "名录库中没有该单位：" + nu.unit_uscc,
                         "No unit with code " + nu.unit_uscc);
@@ -161,7 +161,7 @@ Result<domain::User> AuthService::add_user(const NewUser& nu, const std::string&
   }
   SG_ASSIGN_OR_RETURN(std::string hash, security::hash_password(nu.password, config_.hash_cost));
   auto now = format_utc(clock_.now());
-  return store_.write([&](store::SqliteConn& c) -> Result<domain::User> {
+  return store_.write([&](store::Conn& c) -> Result<domain::User> {
     SG_ASSIGN_OR_RETURN(auto existing, store::find_user_by_login(c, u.login));
     if (existing) {
       return make_error(ErrorKind::conflict, "LOGIN_TAKEN", "登录名已存在：" + u.login, "Login already exists: " + u.login);
@@ -176,7 +176,7 @@ Status AuthService::set_password(const std::string& login, const std::string& pa
   SG_TRY(security::check_password_policy(password));
   SG_ASSIGN_OR_RETURN(std::string hash, security::hash_password(password, config_.hash_cost));
   auto now = format_utc(clock_.now());
-  return store_.write([&](store::SqliteConn& c) -> Status {
+  return store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto u, store::find_user_by_login(c, login));
     if (!u) return make_error(ErrorKind::not_found, "USER_NOT_FOUND", "没有该用户：" + login, "No such user: " + login);
     SG_TRY(store::set_password_hash(c, u->user.id, hash));
@@ -187,7 +187,7 @@ Status AuthService::set_password(const std::string& login, const std::string& pa
 
 Status AuthService::set_disabled(const std::string& login, bool disabled, const std::string& actor) {
   auto now = format_utc(clock_.now());
-  return store_.write([&](store::SqliteConn& c) -> Status {
+  return store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto u, store::find_user_by_login(c, login));
     if (!u) return make_error(ErrorKind::not_found, "USER_NOT_FOUND", "没有该用户：" + login, "No such user: " + login);
     SG_TRY(store::set_user_disabled(c, u->user.id, disabled));
@@ -217,7 +217,7 @@ Status check_code_format(const std::string& code) {
 }  // namespace
 
 Result<nlohmann::json> AuthService::totp_status(const domain::User& u) {
-  SG_ASSIGN_OR_RETURN(auto f, store_.read([&](store::SqliteConn& c) { return store::find_totp(c, u.id); }));
+  SG_ASSIGN_OR_RETURN(auto f, store_.read([&](store::Conn& c) { return store::find_totp(c, u.id); }));
   return nlohmann::json{{"enabled", f && f->enabled}, {"pending", f && !f->enabled},
                         {"available", domain::is_staff(u.role)}};
 }
@@ -227,7 +227,7 @@ Result<nlohmann::json> AuthService::totp_enrol(const domain::User& u, const std:
   auto now = format_utc(clock_.now());
   std::string secret = security::new_totp_secret();
   store::TotpRow row{u.id, security::base32_encode(secret), false, now, "", -1};
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
     if (f && f->enabled) {
       return make_error(ErrorKind::conflict, "TOTP_ENABLED", "动态口令已启用；如需更换请先停用",
@@ -246,7 +246,7 @@ Result<nlohmann::json> AuthService::totp_confirm(const domain::User& u, const st
   auto tp = clock_.now();
   auto now = format_utc(tp);
   std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count();
-  return store_.write([&](store::SqliteConn& c) -> Result<nlohmann::json> {
+  return store_.write([&](store::Conn& c) -> Result<nlohmann::json> {
     SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
     if (!f || f->enabled) {
       return make_error(ErrorKind::conflict, "TOTP_NOT_PENDING", "没有待确认的动态口令登记，请先登记",
@@ -270,7 +270,7 @@ Result<nlohmann::json> AuthService::totp_disable(const domain::User& u, const st
   auto tp = clock_.now();
   auto now = format_utc(tp);
   std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count();
-  return store_.write([&](store::SqliteConn& c) -> Result<nlohmann::json> {
+  return store_.write([&](store::Conn& c) -> Result<nlohmann::json> {
     SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
     if (!f || !f->enabled) {
       return make_error(ErrorKind::conflict, "TOTP_NOT_ENABLED", "动态口令未启用", "The one-time code is not on");

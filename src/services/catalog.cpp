@@ -12,9 +12,9 @@
 namespace statgov::services {
 
 Status Catalog::reload(store::Store& store) {
-  auto regions = store.read([](store::SqliteConn& c) { return store::list_regions(c); });
+  auto regions = store.read([](store::Conn& c) { return store::list_regions(c); });
   if (!regions.ok()) return std::move(regions).error();
-  auto inds = store.read([](store::SqliteConn& c) { return store::list_industries(c); });
+  auto inds = store.read([](store::Conn& c) { return store::list_industries(c); });
   if (!inds.ok()) return std::move(inds).error();
   std::map<std::string, RegionInfo> r;
   for (auto& x : *regions) r[x.code] = RegionInfo{x.code, x.name, x.parent, x.level};
@@ -84,7 +84,7 @@ int level_from_label(const std::string& label) {
   return 4;
 }
 
-Status load_divisions(store::SqliteConn& c, const std::string& path) {
+Status load_divisions(store::Conn& c, const std::string& path) {
   SG_ASSIGN_OR_RETURN(auto rows, read_csv_file(path));
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const auto& f = rows[i].fields;
@@ -108,7 +108,7 @@ Status load_divisions(store::SqliteConn& c, const std::string& path) {
 }  // namespace
 
 Status load_reference_data(store::Store& store, const std::string& data_dir) {
-  return store.write([&](store::SqliteConn& c) -> Status {
+  return store.write([&](store::Conn& c) -> Status {
     SG_TRY(load_divisions(c, data_dir + "/refdata/hunan_divisions.csv"));
     SG_TRY(load_divisions(c, data_dir + "/refdata/zhuzhou_divisions.csv"));
     // 430221 株洲县 became 430212 渌口区 in the 2018 code list (refdata/SOURCE.md): keep the old

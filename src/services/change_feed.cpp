@@ -9,7 +9,7 @@
 namespace statgov::services {
 
 Status ChangeFeed::start() {
-  SG_ASSIGN_OR_RETURN(auto seq, store_.read([](store::SqliteConn& c) { return store::current_seq(c); }));
+  SG_ASSIGN_OR_RETURN(auto seq, store_.read([](store::Conn& c) { return store::current_seq(c); }));
   latest_ = seq;
   {
     std::lock_guard lock(mu_);
@@ -46,7 +46,7 @@ Status ChangeFeed::poll_once() {
   std::lock_guard poll_lock(poll_mu_);
   for (;;) {
     std::int64_t from = latest_.load();
-    SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) { return store::submissions_since(c, from, 1000); }));
+    SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::Conn& c) { return store::submissions_since(c, from, 1000); }));
     if (rows.empty()) return Ok{};
     std::lock_guard lock(mu_);
     for (const auto& r : rows) {

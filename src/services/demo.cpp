@@ -112,7 +112,7 @@ Status add_demo_publication(store::Store& store, Catalog& catalog, FormService& 
   for (const auto& r : releases) {
     calendar_csv += r.id + "," + r.title_zh + "," + r.release_at.substr(0, 10) + " 09:30\n";
   }
-  SG_TRY(store.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store.write([&](store::Conn& c) -> Status {
     for (const auto& r : releases) {
       SG_ASSIGN_OR_RETURN(auto existing, store::find_release(c, r.id));
       if (existing) continue;
@@ -171,7 +171,7 @@ Result<DemoReport> build_demo(store::Store& store, Catalog& catalog, FormService
   SG_TRY(import_shipped_forms(forms, opt.data_dir, "demo"));
   SG_ASSIGN_OR_RETURN(auto monthly, forms.get("B204-1", 0));
   SG_ASSIGN_OR_RETURN(auto quarterly, forms.get("202-1", 0));
-  SG_ASSIGN_OR_RETURN(auto existing, store.read([](store::SqliteConn& c) { return store::count_rows(c, "units"); }));
+  SG_ASSIGN_OR_RETURN(auto existing, store.read([](store::Conn& c) { return store::count_rows(c, "units"); }));
   if (existing > 0) {
     return make_error(ErrorKind::conflict, "DEMO_EXISTS", "数据库中已有单位，演示数据只能装入空库",
                       "The database already has units; the demo loads into an empty database only");
@@ -208,7 +208,7 @@ Result<DemoReport> build_demo(store::Store& store, Catalog& catalog, FormService
   DemoReport rep;
   std::int64_t demo_unit = 0;
   std::string demo_unit_uscc;
-  SG_TRY(store.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store.write([&](store::Conn& c) -> Status {
     std::set<std::string> used;
     for (int i = 0; i < opt.units; ++i) {
       bool is_ind = i % 5 < 3;  // 60% industrial enterprises: they owe the monthly form
@@ -302,7 +302,7 @@ Result<DemoReport> build_demo(store::Store& store, Catalog& catalog, FormService
   }));
 
   // One account per role. The township, county and city accounts cover the demo enterprise.
-  SG_ASSIGN_OR_RETURN(auto unit, store.read([&](store::SqliteConn& c) { return store::find_unit_by_uscc(c, demo_unit_uscc); }));
+  SG_ASSIGN_OR_RETURN(auto unit, store.read([&](store::Conn& c) { return store::find_unit_by_uscc(c, demo_unit_uscc); }));
   if (!unit) return make_error(ErrorKind::internal, "DEMO", "演示企业缺失", "demo enterprise missing");
   auto town = domain::RegionCode::parse(unit->region).value();
   AuthConfig cfg;

@@ -29,7 +29,7 @@ Result<FormPtr> FormService::import(const nlohmann::json& definition, const std:
   SG_ASSIGN_OR_RETURN(auto compiled, compile_form(def));
   auto now = format_utc(clock_.now());
   std::string code = compiled->def.code;
-  SG_ASSIGN_OR_RETURN(int version, store_.write([&](store::SqliteConn& c) -> Result<int> {
+  SG_ASSIGN_OR_RETURN(int version, store_.write([&](store::Conn& c) -> Result<int> {
     SG_ASSIGN_OR_RETURN(auto latest, store::find_form(c, code, 0));
     int v = compiled->def.version;
     if (!explicit_version) v = latest ? latest->version + 1 : 1;
@@ -54,7 +54,7 @@ Result<FormPtr> FormService::get(const std::string& code, int version) {
     auto it = cache_.find({code, version});
     if (it != cache_.end()) return it->second;
   }
-  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_form(c, code, version); }));
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) { return store::find_form(c, code, version); }));
   if (!row) {
     return make_error(ErrorKind::not_found, "FORM_NOT_FOUND", "没有该表式：" + code, "No such form: " + code);
   }
@@ -70,7 +70,7 @@ Result<FormPtr> FormService::get(const std::string& code, int version) {
 }
 
 Result<std::vector<FormPtr>> FormService::latest() {
-  SG_ASSIGN_OR_RETURN(auto rows, store_.read([](store::SqliteConn& c) { return store::latest_forms(c); }));
+  SG_ASSIGN_OR_RETURN(auto rows, store_.read([](store::Conn& c) { return store::latest_forms(c); }));
   std::vector<FormPtr> out;
   for (const auto& r : rows) {
     SG_ASSIGN_OR_RETURN(auto f, get(r.code, r.version));

@@ -37,7 +37,7 @@ Result<json> JobService::start_revalidate(const Actor& a, const json& body) {
   auto now = format_utc(clock_.now());
   store::JobRow job{0, "revalidate", "running", 0, static_cast<int>(units.size()),
                     {{"form", form}, {"period", period}}, a.user.login, now, now};
-  SG_ASSIGN_OR_RETURN(job.id, store_.write([&](store::SqliteConn& c) { return store::insert_job(c, job); }));
+  SG_ASSIGN_OR_RETURN(job.id, store_.write([&](store::Conn& c) { return store::insert_job(c, job); }));
   std::lock_guard lock(mu_);
   threads_.emplace_back([this, a, job, units, form, period]() mutable {
     int failing = 0;
@@ -48,20 +48,20 @@ Result<json> JobService::start_revalidate(const Actor& a, const json& body) {
       if (job.done % 50 == 0 || job.done == job.total) {
         job.updated_at = format_utc(clock_.now());
         job.result["with_failed_checks"] = failing;
-        (void)store_.write([&](store::SqliteConn& c) { return store::update_job(c, job); });
+        (void)store_.write([&](store::Conn& c) { return store::update_job(c, job); });
       }
     }
     job.state = "done";
     job.result["with_failed_checks"] = failing;
     job.updated_at = format_utc(clock_.now());
-    auto st = store_.write([&](store::SqliteConn& c) { return store::update_job(c, job); });
+    auto st = store_.write([&](store::Conn& c) { return store::update_job(c, job); });
     if (!st.ok()) spdlog::error("job {}: {}", job.id, st.error().message_en);
   });
   return json{{"id", job.id}, {"total", job.total}};
 }
 
 Result<json> JobService::get(const Actor& a, std::int64_t id) {
-  SG_ASSIGN_OR_RETURN(auto job, store_.read([&](store::SqliteConn& c) { return store::find_job(c, id); }));
+  SG_ASSIGN_OR_RETURN(auto job, store_.read([&](store::Conn& c) { return store::find_job(c, id); }));
   if (!job || (job->actor != a.user.login && a.user.role != domain::Role::admin)) {
     return make_error(ErrorKind::not_found, "JOB_NOT_FOUND", "没有该任务", "No such job");
   }

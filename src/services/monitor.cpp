@@ -29,8 +29,8 @@ Result<MonitorService::Obligations> MonitorService::obligations(const Actor& a, 
   o.deadline = o.period.deadline(def.deadline_day, def.deadline_hour);
   domain::Scope sub;
   sub.region_prefix = o.root.significant();
-  SG_ASSIGN_OR_RETURN(auto units, store_.read([&](store::SqliteConn& c) { return store::all_units(c, sub); }));
-  SG_ASSIGN_OR_RETURN(auto states, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto units, store_.read([&](store::Conn& c) { return store::all_units(c, sub); }));
+  SG_ASSIGN_OR_RETURN(auto states, store_.read([&](store::Conn& c) {
     return store::submission_states(c, sub, def.code, o.period.str());
   }));
   std::map<std::int64_t, const store::SubmissionState*> by_unit;

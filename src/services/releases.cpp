@@ -682,7 +682,7 @@ Status read_release_fields(const json& b, bool create, ReleaseInput& in, FormSer
         return bad("BAD_PRERELEASE", "prerelease 应为用户名数组",
                    "prerelease must be an array of user names");
       std::string login = l;
-      SG_ASSIGN_OR_RETURN(auto u, store.read([&](store::SqliteConn& c) {
+      SG_ASSIGN_OR_RETURN(auto u, store.read([&](store::Conn& c) {
         return store::find_user_by_login(c, login);
       }));
       if (!u || !domain::is_staff(u->user.role)) {
@@ -740,17 +740,17 @@ Result<json> revisions_of(store::SqliteConn& c, const store::ReleaseRow& r,
 }  // namespace
 
 Result<json> ReleaseService::release_json(const store::ReleaseRow& r) {
-  SG_ASSIGN_OR_RETURN(auto ids, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto ids, store_.read([&](store::Conn& c) {
     return store::prerelease_users(c, r.id);
   }));
   json pre = json::array();
   for (auto id : ids) {
     SG_ASSIGN_OR_RETURN(auto u,
-                        store_.read([&](store::SqliteConn& c) { return store::find_user(c, id); }));
+                        store_.read([&](store::Conn& c) { return store::find_user(c, id); }));
     if (u) pre.push_back(u->user.login);
   }
   SG_ASSIGN_OR_RETURN(
-      auto ds, store_.read([&](store::SqliteConn& c) { return store::release_datasets(c, r.id); }));
+      auto ds, store_.read([&](store::Conn& c) { return store::release_datasets(c, r.id); }));
   json dsids = json::array();
   for (const auto& d : ds) dsids.push_back(d.dataset_id);
   json pkg = nullptr;
@@ -784,7 +784,7 @@ Result<json> ReleaseService::release_json(const store::ReleaseRow& r) {
 Status ReleaseService::check_figures_visible(const Actor& a, const store::ReleaseRow& r) {
   if (a.user.disabled) return security::authorize(a.user, security::Action::view_releases);
   if (security::authorize(a.user, security::Action::view_releases).ok()) return Ok{};
-  SG_ASSIGN_OR_RETURN(auto ids, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto ids, store_.read([&](store::Conn& c) {
     return store::prerelease_users(c, r.id);
   }));
   if (std::find(ids.begin(), ids.end(), a.user.id) != ids.end()) return Ok{};
@@ -796,7 +796,7 @@ Status ReleaseService::check_figures_visible(const Actor& a, const store::Releas
 
 Result<json> ReleaseService::list(const Actor& a) {
   SG_ASSIGN_OR_RETURN(auto rows,
-                      store_.read([](store::SqliteConn& c) { return store::list_releases(c); }));
+                      store_.read([](store::Conn& c) { return store::list_releases(c); }));
   json items = json::array();
   for (const auto& r : rows) {
     if (!check_figures_visible(a, r).ok()) continue;
@@ -821,7 +821,7 @@ Result<json> ReleaseService::create(const Actor& a, const json& body) {
   r.state = "planned";
   r.created_at = r.updated_at = format_utc(now);
   r.created_by = a.user.login;
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto existing, store::find_release(c, r.id));
     if (existing) {
       return make_error(ErrorKind::conflict, "RELEASE_EXISTS", "发布代码已存在：" + r.id,
@@ -841,7 +841,7 @@ Result<json> ReleaseService::create(const Actor& a, const json& body) {
 
 Result<json> ReleaseService::get(const Actor& a, const std::string& id) {
   SG_ASSIGN_OR_RETURN(
-      auto r, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto r, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!r) {
     // Roles that may not read releases learn nothing about which codes exist.
     SG_TRY(security::authorize(a.user, security::Action::view_releases));
@@ -854,7 +854,7 @@ Result<json> ReleaseService::get(const Actor& a, const std::string& id) {
 Result<json> ReleaseService::update(const Actor& a, const std::string& id, const json& body) {
   SG_TRY(security::authorize(a.user, security::Action::publish));
   SG_ASSIGN_OR_RETURN(
-      auto cur, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto cur, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!cur) return release_not_found(id);
   auto conflict_state = [](const std::string& state) -> Status {
     if (state == "signed") {
@@ -879,7 +879,7 @@ Result<json> ReleaseService::update(const Actor& a, const std::string& id, const
   r.state = cancel ? "cancelled" : "planned";
   r.prepared_at.clear();
   r.updated_at = format_utc(now);
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto again, store::find_release(c, id));
     if (!again) return release_not_found(id);
     SG_TRY(conflict_state(again->state));
@@ -903,7 +903,7 @@ Result<json> ReleaseService::prepare(const Actor& a, const std::string& id) {
 
 Result<json> ReleaseService::prepare_by(const std::string& actor, const std::string& id) {
   SG_ASSIGN_OR_RETURN(
-      auto r, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto r, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!r) return release_not_found(id);
   if (r->state != "planned" && r->state != "prepared") {
     return make_error(ErrorKind::conflict, "RELEASE_STATE",
@@ -923,7 +923,7 @@ Result<json> ReleaseService::prepare_by(const std::string& actor, const std::str
   }
   const std::string seen_updated_at = r->updated_at;
   auto now = format_utc(clock_.now());
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto again, store::find_release(c, id));
     if (!again || again->updated_at != seen_updated_at ||
         (again->state != "planned" && again->state != "prepared")) {
@@ -945,7 +945,7 @@ Result<json> ReleaseService::prepare_by(const std::string& actor, const std::str
 
 Result<json> ReleaseService::preview(const Actor& a, const std::string& id) {
   SG_ASSIGN_OR_RETURN(
-      auto r, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto r, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!r) {
     SG_TRY(security::authorize(a.user, security::Action::view_releases));
     return release_not_found(id);
@@ -955,7 +955,7 @@ Result<json> ReleaseService::preview(const Actor& a, const std::string& id) {
     return make_error(ErrorKind::conflict, "NOT_PREPARED", "发布尚未准备数据",
                       "The release has not been prepared");
   }
-  SG_ASSIGN_OR_RETURN(auto ds, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto ds, store_.read([&](store::Conn& c) {
     return store::release_datasets(c, r->id);
   }));
   json out = json::array();
@@ -980,7 +980,7 @@ Result<json> ReleaseService::signoff(const Actor& a, const std::string& id, cons
   // Re-check the password, throttled like logins (the same failure counter).
   const auto& cfg = auth_.config();
   const std::string since = format_utc(now_tp - cfg.failure_window);
-  SG_ASSIGN_OR_RETURN(int failures, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(int failures, store_.read([&](store::Conn& c) {
     return store::count_login_failures(c, a.user.login, since);
   }));
   if (failures >= cfg.max_failures) {
@@ -988,10 +988,10 @@ Result<json> ReleaseService::signoff(const Actor& a, const std::string& id, cons
                       "Too many wrong passwords; try again later");
   }
   SG_ASSIGN_OR_RETURN(
-      auto user, store_.read([&](store::SqliteConn& c) { return store::find_user(c, a.user.id); }));
+      auto user, store_.read([&](store::Conn& c) { return store::find_user(c, a.user.id); }));
   if (!user ||
       !security::verify_password(user->password_hash, body["password"].get<std::string>())) {
-    SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+    SG_TRY(store_.write([&](store::Conn& c) -> Status {
       SG_TRY(store::record_login_failure(c, a.user.login, now));
       return store::append_audit(c, now, a.user.login, "release_signoff_failed", "release:" + id,
                                  {{"reason", "wrong password"}});
@@ -1020,7 +1020,7 @@ Result<json> ReleaseService::sign_by(const std::string& actor, const std::string
   const std::string now = format_utc(now_tp);
   std::filesystem::path written;
   json result;
-  auto st = store_.write([&](store::SqliteConn& c) -> Status {
+  auto st = store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto r, store::find_release(c, id));
     if (!r) return release_not_found(id);
     if (r->state != "prepared") {
@@ -1117,7 +1117,7 @@ Result<json> ReleaseService::sign_by(const std::string& actor, const std::string
     return std::move(st).error();
   }
   SG_ASSIGN_OR_RETURN(
-      auto r, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto r, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!r) return release_not_found(id);
   SG_ASSIGN_OR_RETURN(auto j, release_json(*r));
   j["signed"] = result;
@@ -1127,10 +1127,10 @@ Result<json> ReleaseService::sign_by(const std::string& actor, const std::string
 Result<ReleaseService::PackageFile> ReleaseService::package(const Actor& a, const std::string& id) {
   SG_TRY(security::authorize(a.user, security::Action::publish));
   SG_ASSIGN_OR_RETURN(
-      auto r, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto r, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!r) return release_not_found(id);
   SG_ASSIGN_OR_RETURN(
-      auto bytes, store_.read([&](store::SqliteConn& c) { return store::release_package(c, id); }));
+      auto bytes, store_.read([&](store::Conn& c) { return store::release_package(c, id); }));
   if (!bytes) {
     return make_error(ErrorKind::conflict, "NOT_SIGNED", "发布尚未签发，没有发布包",
                       "The release is not signed; there is no package");
@@ -1140,10 +1140,10 @@ Result<ReleaseService::PackageFile> ReleaseService::package(const Actor& a, cons
 
 Result<std::string> ReleaseService::export_package(const std::string& id, const std::string& dir) {
   SG_ASSIGN_OR_RETURN(
-      auto r, store_.read([&](store::SqliteConn& c) { return store::find_release(c, id); }));
+      auto r, store_.read([&](store::Conn& c) { return store::find_release(c, id); }));
   if (!r) return release_not_found(id);
   SG_ASSIGN_OR_RETURN(
-      auto bytes, store_.read([&](store::SqliteConn& c) { return store::release_package(c, id); }));
+      auto bytes, store_.read([&](store::Conn& c) { return store::release_package(c, id); }));
   if (!bytes) {
     return make_error(ErrorKind::conflict, "NOT_SIGNED", "发布尚未签发，没有发布包",
                       "The release is not signed; there is no package");
@@ -1279,7 +1279,7 @@ Result<json> ReleaseService::list_documents(const Actor& a, const std::string& q
   SG_TRY(security::authorize(a.user, security::Action::view_releases));
   if (q.size() > 200 || category.size() > 100)
     return bad("BAD_PARAMETER", "查询条件过长", "Query too long");
-  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::Conn& c) {
     return store::list_documents(c, q, category);
   }));
   json items = json::array();
@@ -1295,9 +1295,9 @@ Result<json> ReleaseService::list_documents(const Actor& a, const std::string& q
 Result<json> ReleaseService::get_document(const Actor& a, const std::string& index_no) {
   SG_TRY(security::authorize(a.user, security::Action::view_releases));
   SG_ASSIGN_OR_RETURN(
-      auto d, store_.read([&](store::SqliteConn& c) { return store::find_document(c, index_no); }));
+      auto d, store_.read([&](store::Conn& c) { return store::find_document(c, index_no); }));
   if (!d) return document_not_found(index_no);
-  SG_ASSIGN_OR_RETURN(auto files, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto files, store_.read([&](store::Conn& c) {
     return store::document_files(c, index_no);
   }));
   return document_json(*d, files);
@@ -1310,7 +1310,7 @@ Result<json> ReleaseService::create_document(const Actor& a, const json& body) {
   auto& d = in.row;
   d.created_at = d.updated_at = format_utc(clock_.now());
   d.created_by = d.updated_by = a.user.login;
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto existing, store::find_document(c, d.index_no));
     if (existing) {
       return make_error(ErrorKind::conflict, "DUPLICATE_INDEX_NO", "索引号已存在：" + d.index_no,
@@ -1331,7 +1331,7 @@ Result<json> ReleaseService::create_document(const Actor& a, const json& body) {
 Result<json> ReleaseService::update_document(const Actor& a, const std::string& index_no,
                                              const json& body) {
   SG_TRY(security::authorize(a.user, security::Action::publish));
-  SG_ASSIGN_OR_RETURN(auto cur, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto cur, store_.read([&](store::Conn& c) {
     return store::find_document(c, index_no);
   }));
   if (!cur) return document_not_found(index_no);
@@ -1342,7 +1342,7 @@ Result<json> ReleaseService::update_document(const Actor& a, const std::string& 
   d.updated_at = format_utc(clock_.now());
   d.updated_by = a.user.login;
   d.published_sequence.reset();
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto again, store::find_document(c, index_no));
     if (!again) return document_not_found(index_no);
     SG_TRY(store::update_document(c, d));

@@ -40,7 +40,7 @@ Result<json> ReminderService::remind(const Actor& a, const json& body) {
   for (const auto& ob : o.items) {
     if (!is_sent_state(ob.state)) targets.push_back(&ob);
   }
-  SG_ASSIGN_OR_RETURN(auto id, store_.write([&](store::SqliteConn& c) -> Result<std::int64_t> {
+  SG_ASSIGN_OR_RETURN(auto id, store_.write([&](store::Conn& c) -> Result<std::int64_t> {
     SG_ASSIGN_OR_RETURN(auto rid, store::insert_reminder(c, {0, now_s, a.user.login, o.form->def.code, o.period.str(),
                                                              o.root.str(), extra, static_cast<int>(targets.size())}));
     for (const auto* ob : targets) {
@@ -80,10 +80,10 @@ Result<json> ReminderService::remind(const Actor& a, const json& body) {
 Result<json> ReminderService::history(const Actor& a, const std::string& form, const std::string& period) {
   SG_TRY(security::authorize(a.user, security::Action::view_submissions));
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) { return store::list_reminders(c, scope, form, period); }));
+  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::Conn& c) { return store::list_reminders(c, scope, form, period); }));
   json items = json::array();
   for (const auto& r : rows) {
-    SG_ASSIGN_OR_RETURN(auto out, store_.read([&](store::SqliteConn& c) { return store::outbox_for_reminder(c, r.id); }));
+    SG_ASSIGN_OR_RETURN(auto out, store_.read([&](store::Conn& c) { return store::outbox_for_reminder(c, r.id); }));
     json deliveries = json::array();
     for (const auto& o : out) {
       deliveries.push_back({{"unit_id", o.unit_id}, {"channel", o.channel}, {"recipient", o.recipient}, {"status", o.status},
@@ -97,7 +97,7 @@ Result<json> ReminderService::history(const Actor& a, const std::string& form, c
 
 Result<json> ReminderService::notices(const Actor& a) {
   if (!a.user.unit_id) return json{{"items", json::array()}};
-  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) { return store::list_notices(c, *a.user.unit_id, 100); }));
+  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::Conn& c) { return store::list_notices(c, *a.user.unit_id, 100); }));
   json items = json::array();
   for (const auto& n : rows) {
     items.push_back({{"id", n.id}, {"at", n.at}, {"kind", n.kind}, {"form", n.form_code}, {"period", n.period},
@@ -109,11 +109,11 @@ Result<json> ReminderService::notices(const Actor& a) {
 Result<int> ReminderService::process_due() {
   auto now = clock_.now();
   auto now_s = format_utc(now);
-  SG_ASSIGN_OR_RETURN(auto due, store_.read([&](store::SqliteConn& c) { return store::due_outbox(c, now_s, 200); }));
+  SG_ASSIGN_OR_RETURN(auto due, store_.read([&](store::Conn& c) { return store::due_outbox(c, now_s, 200); }));
   for (auto& o : due) {
     Status sent = Ok{};
     if (o.channel == "inapp") {
-      sent = store_.write([&](store::SqliteConn& c) -> Status {
+      sent = store_.write([&](store::Conn& c) -> Status {
         std::string form, period;
         if (o.reminder_id) {
           SG_ASSIGN_OR_RETURN(auto rem, store::find_reminder(c, *o.reminder_id));
@@ -146,7 +146,7 @@ Result<int> ReminderService::process_due() {
         o.next_attempt_at = format_utc(now + std::chrono::minutes(1 << (o.attempts - 1)));
       }
     }
-    SG_TRY(store_.write([&](store::SqliteConn& c) { return store::update_outbox_attempt(c, o, sent.ok(), now_s); }));
+    SG_TRY(store_.write([&](store::Conn& c) { return store::update_outbox_attempt(c, o, sent.ok(), now_s); }));
   }
   return static_cast<int>(due.size());
 }

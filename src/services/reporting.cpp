@@ -90,13 +90,13 @@ Result<ReportingService::Target> ReportingService::resolve(const Actor& a, std::
   Target t;
   SG_ASSIGN_OR_RETURN(t.period, Period::parse(period_text));
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, scope, unit_id); }));
+  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::Conn& c) { return store::find_unit(c, scope, unit_id); }));
   if (!unit) {
     return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
                       "No such unit, or it is outside your scope");
   }
   t.unit = std::move(*unit);
-  SG_ASSIGN_OR_RETURN(t.current, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(t.current, store_.read([&](store::Conn& c) {
     return store::find_submission(c, scope, unit_id, form, t.period.str());
   }));
   SG_ASSIGN_OR_RETURN(t.form, forms_.get(form, t.current ? t.current->form_version : 0));
@@ -118,7 +118,7 @@ Result<ReportingService::Target> ReportingService::resolve(const Actor& a, std::
                       "This unit does not report form " + def.code);
   }
   auto load = [&](const Period& p) -> Result<std::optional<store::SubmissionRow>> {
-    SG_ASSIGN_OR_RETURN(auto r, store_.read([&](store::SqliteConn& c) {
+    SG_ASSIGN_OR_RETURN(auto r, store_.read([&](store::Conn& c) {
       return store::find_submission(c, scope, unit_id, form, p.str());
     }));
     if (r && !is_sent(*r)) r.reset();
@@ -166,7 +166,7 @@ Result<json> ReportingService::evaluate(const Target& t, const json& values, std
   domain::Scope scope;
   scope.unit_id = t.unit.id;
   for (const auto& code : t.form->rules.referenced_forms()) {
-    SG_ASSIGN_OR_RETURN(auto other, store_.read([&](store::SqliteConn& c) {
+    SG_ASSIGN_OR_RETURN(auto other, store_.read([&](store::Conn& c) {
       return store::find_submission(c, scope, t.unit.id, code, t.period.str());
     }));
     if (other) in.other_forms.emplace(code, to_value_map(other->values));
@@ -205,7 +205,7 @@ json ReportingService::submission_json(const Target& t, const std::optional<stor
   if (with_events) {
     json events = json::array();
     if (row) {
-      auto ev = store_.read([&](store::SqliteConn& c) { return store::list_events(c, row->id); });
+      auto ev = store_.read([&](store::Conn& c) { return store::list_events(c, row->id); });
       if (ev.ok()) {
         for (const auto& e : *ev) {
           events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
@@ -228,7 +228,7 @@ Result<json> ReportingService::tasks(const Actor& a, std::optional<std::int64_t>
     return make_error(ErrorKind::invalid, "MISSING_FIELD", "请指定单位（unit 参数）", "Give the unit (parameter unit)");
   }
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, scope, *unit_id); }));
+  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::Conn& c) { return store::find_unit(c, scope, *unit_id); }));
   if (!unit) {
     return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
                       "No such unit, or it is outside your scope");
@@ -243,7 +243,7 @@ Result<json> ReportingService::tasks(const Actor& a, std::optional<std::int64_t>
     if (!domain::form_applies(def, unit->industry, section, unit->size, unit->uscc)) continue;
     Period p = current_period(def.frequency);
     for (int i = 0; i < 3; ++i, p = p.previous()) {
-      SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) {
+      SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) {
         return store::find_submission(c, scope, unit->id, def.code, p.str());
       }));
       auto deadline = p.deadline(def.deadline_day, def.deadline_hour);
@@ -270,7 +270,7 @@ Result<json> ReportingService::get(const Actor& a, std::int64_t unit, const std:
   if (a.user.role != domain::Role::enterprise && t.current) {
     // Staff reading an enterprise's microdata leaves a trace in the audit chain.
     auto now = format_utc(clock_.now());
-    SG_TRY(store_.write([&](store::SqliteConn& c) {
+    SG_TRY(store_.write([&](store::Conn& c) {
       return store::append_audit(c, now, a.user.login, "read",
                                  fmt::format("submission:{}/{}/{}", t.unit.id, form, t.period.str()),
                                  {{"version", t.current->version}, {"ip", a.ip}});
@@ -301,7 +301,7 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
   SG_ASSIGN_OR_RETURN(auto results, evaluate(t, values));
   auto now = format_utc(clock_.now());
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto row, store_.write([&](store::SqliteConn& c) -> Result<store::SubmissionRow> {
+  SG_ASSIGN_OR_RETURN(auto row, store_.write([&](store::Conn& c) -> Result<store::SubmissionRow> {
     SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
     SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::save_draft));
     r.values = values;
@@ -325,7 +325,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   SG_TRY(check_body(body, {"values", "explanations", "signature", "key_id"}, "values"));
   SG_ASSIGN_OR_RETURN(auto claim, signature_claim(body));
   if (idem) {
-    SG_ASSIGN_OR_RETURN(auto prior, store_.read([&](store::SqliteConn& c) {
+    SG_ASSIGN_OR_RETURN(auto prior, store_.read([&](store::Conn& c) {
       return store::find_idempotency(c, a.user.id, idem->key);
     }));
     if (prior) {
@@ -374,7 +374,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   }
   auto now = format_utc(clock_.now());
   auto scope = domain::Scope::of(a.user);
-  auto done = store_.write([&](store::SqliteConn& c) -> Result<json> {
+  auto done = store_.write([&](store::Conn& c) -> Result<json> {
     if (idem) {
       SG_ASSIGN_OR_RETURN(auto prior, store::find_idempotency(c, a.user.id, idem->key));
       if (prior) {
@@ -430,7 +430,7 @@ Result<json> ReportingService::recheck(const Actor& a, std::int64_t unit, const 
   if (results == t.current->results) return results;
   auto scope = domain::Scope::of(a.user);
   auto now = format_utc(clock_.now());
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, form, t.period.str()));
     if (!cur) return Ok{};
     cur->results = results;
@@ -447,7 +447,7 @@ Result<json> ReportingService::versions(const Actor& a, std::int64_t unit, const
   SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
   json items = json::array();
   if (t.current) {
-    SG_ASSIGN_OR_RETURN(auto vs, store_.read([&](store::SqliteConn& c) { return store::list_versions(c, t.current->id); }));
+    SG_ASSIGN_OR_RETURN(auto vs, store_.read([&](store::Conn& c) { return store::list_versions(c, t.current->id); }));
     for (const auto& v : vs) {
       items.push_back({{"version", v.version}, {"state", v.state}, {"values", v.values},
                        {"explanations", v.explanations}, {"created_at", v.created_at}, {"actor", v.actor}});

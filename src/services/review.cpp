@@ -79,7 +79,7 @@ Result<json> ReportingService::review(const Actor& a, std::int64_t unit, const s
   SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, false));
   auto now = format_utc(clock_.now());
   auto scope = domain::Scope::of(a.user);
-  auto result = store_.write([&](store::SqliteConn& c) -> Result<store::SubmissionRow> {
+  auto result = store_.write([&](store::Conn& c) -> Result<store::SubmissionRow> {
     SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
     if (!cur) {
       return make_error(ErrorKind::conflict, "STATE_CONFLICT", "该单位尚未上报", "The unit has not submitted yet");
@@ -145,7 +145,7 @@ Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const s
   }
   auto now = format_utc(clock_.now());
   auto scope = domain::Scope::of(a.user);
-  auto result = store_.write([&](store::SqliteConn& c) -> Result<store::SubmissionRow> {
+  auto result = store_.write([&](store::Conn& c) -> Result<store::SubmissionRow> {
     SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
     if (!cur || cur->state != "accepted") {
       return make_error(ErrorKind::conflict, "STATE_CONFLICT", "只有已验收（锁定）的报表才需要修订",

@@ -37,7 +37,7 @@ Result<store::UnitRow> visible_unit(store::Store& store, const Actor& a, std::in
   if (a.user.role != domain::Role::enterprise)
     SG_TRY(security::authorize(a.user, security::Action::view_units));
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto u, store.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto u, store.read([&](store::Conn& c) {
     return store::find_unit(c, scope, unit_id);
   }));
   if (!u) return unit_not_found();
@@ -71,7 +71,7 @@ Result<std::optional<SignatureClaim>> signature_claim(const json& body) {
 }
 
 Result<store::SignatureRow> check_submission_signature(
-    store::SqliteConn& c, const SignatureClaim& claim, const store::UnitRow& unit,
+    store::Conn& c, const SignatureClaim& claim, const store::UnitRow& unit,
     const std::string& form, const std::string& period, const json& values, int version,
     const std::string& now, const std::string& actor) {
   SG_ASSIGN_OR_RETURN(auto key, store::find_unit_key(c, claim.key_id));
@@ -134,7 +134,7 @@ Result<json> SignatureService::register_key(const Actor& a, std::int64_t unit_id
   k.label = label;
   k.created_at = format_utc(clock_.now());
   k.created_by = a.user.login;
-  SG_TRY(store_.write([&](store::SqliteConn& c) -> Status {
+  SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto existing, store::find_unit_key(c, k.key_id));
     if (existing) {
       return make_error(ErrorKind::conflict, "KEY_EXISTS", "该公钥已登记过",
@@ -150,7 +150,7 @@ Result<json> SignatureService::register_key(const Actor& a, std::int64_t unit_id
 
 Result<json> SignatureService::list_keys(const Actor& a, std::int64_t unit_id) {
   SG_ASSIGN_OR_RETURN(auto unit, visible_unit(store_, a, unit_id));
-  SG_ASSIGN_OR_RETURN(auto keys, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto keys, store_.read([&](store::Conn& c) {
     return store::list_unit_keys(c, unit.id);
   }));
   json items = json::array();
@@ -164,7 +164,7 @@ Result<json> SignatureService::revoke_key(const Actor& a, std::int64_t unit_id,
   if (a.user.unit_id != unit_id) return unit_not_found();
   SG_ASSIGN_OR_RETURN(auto unit, visible_unit(store_, a, unit_id));
   auto now = format_utc(clock_.now());
-  return store_.write([&](store::SqliteConn& c) -> Result<json> {
+  return store_.write([&](store::Conn& c) -> Result<json> {
     SG_ASSIGN_OR_RETURN(auto k, store::find_unit_key(c, key_id));
     if (!k || k->unit_id != unit.id) {
       return make_error(ErrorKind::not_found, "KEY_NOT_FOUND", "本单位没有该签章公钥：" + key_id,
@@ -188,7 +188,7 @@ Result<json> SignatureService::status(const Actor& a, std::int64_t submission_id
                               "The submission is outside your scope");
   if (a.user.role != domain::Role::enterprise)
     SG_TRY(security::authorize(a.user, security::Action::view_submissions));
-  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) {
     return store::find_submission_by_id(c, submission_id);
   }));
   if (!row) {
@@ -199,7 +199,7 @@ Result<json> SignatureService::status(const Actor& a, std::int64_t submission_id
   if (scope.unit_id ? *scope.unit_id != row->unit_id : !scope.covers_region(row->region))
     return forbidden;
   json out = {{"submission_id", row->id}, {"version", row->version}, {"state", row->state}};
-  SG_ASSIGN_OR_RETURN(auto sigs, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto sigs, store_.read([&](store::Conn& c) {
     return store::list_signatures(c, row->id);
   }));
   json signed_versions = json::array();
@@ -220,10 +220,10 @@ Result<json> SignatureService::status(const Actor& a, std::int64_t submission_id
   out["signed_at"] = current->signed_at;
   out["signed_by"] = current->signed_by;
   out["payload_sha256"] = current->payload_sha256;
-  SG_ASSIGN_OR_RETURN(auto key, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto key, store_.read([&](store::Conn& c) {
     return store::find_unit_key(c, current->key_id);
   }));
-  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::Conn& c) {
     return store::find_unit(c, domain::Scope{}, row->unit_id);
   }));
   auto invalid = [&](const char* code, const std::string& zh, const std::string& en) {

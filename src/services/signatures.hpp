@@ -29,7 +29,7 @@ Result<std::optional<SignatureClaim>> signature_claim(const json& body);
 // canonical form of (form, period, unit USCC, values, version). Returns the row to store (its
 // submission_id is set by the caller). Errors, all 422: KEY_UNKNOWN, KEY_REVOKED, BAD_SIGNATURE.
 Result<store::SignatureRow> check_submission_signature(
-    store::SqliteConn& c, const SignatureClaim& claim, const store::UnitRow& unit,
+    store::Conn& c, const SignatureClaim& claim, const store::UnitRow& unit,
     const std::string& form, const std::string& period, const json& values, int version,
     const std::string& now, const std::string& actor);
 

@@ -147,13 +147,13 @@ Result<std::shared_ptr<SummaryService::Loaded>> SummaryService::cube_for(const S
   SG_TRY(feed_.poll_once());
   l->seq = feed_.latest();
   domain::Scope all;
-  SG_ASSIGN_OR_RETURN(auto units, store_.read([&](store::SqliteConn& c) { return store::all_units(c, all); }));
+  SG_ASSIGN_OR_RETURN(auto units, store_.read([&](store::Conn& c) { return store::all_units(c, all); }));
   for (auto& u : units) l->units.emplace(u.id, std::move(u));
   l->cur = std::make_unique<cube::Cube>(k);
   l->prev = std::make_unique<cube::Cube>(k);
   std::vector<double> vals(static_cast<std::size_t>(k));
   for (auto [cube_ptr, p] : {std::pair{l->cur.get(), l->period}, {l->prev.get(), l->compare}}) {
-    SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) {
+    SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::Conn& c) {
       return store::submissions_for_period(c, all, form->def.code, p.str());
     }));
     cube_ptr->reserve(rows.size());
@@ -191,10 +191,10 @@ Status SummaryService::catch_up(Loaded& l) {
     if (ch.form != l.form->def.code) continue;
     bool is_cur = ch.period == l.period.str(), is_prev = ch.period == l.compare.str();
     if (!is_cur && !is_prev) continue;
-    SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) {
+    SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) {
       return store::find_submission(c, all, ch.unit_id, ch.form, ch.period);
     }));
-    SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, all, ch.unit_id); }));
+    SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::Conn& c) { return store::find_unit(c, all, ch.unit_id); }));
     if (!row || !unit) continue;
     l.units[unit->id] = *unit;
     SG_ASSIGN_OR_RETURN(auto dims, dims_of(*unit));

@@ -185,7 +185,7 @@ Result<json> UnitService::import(const Actor& a, std::string_view bytes, ImportO
                       fmt::format("有 {} 处错误，未导入任何单位", errors.size()),
                       fmt::format("{} problem(s) found; nothing was imported", errors.size()), errors);
   }
-  return store_.write([&](store::SqliteConn& c) -> Result<json> {
+  return store_.write([&](store::Conn& c) -> Result<json> {
     int inserted = 0, updated = 0;
     for (auto& [line, u] : good) {
       SG_ASSIGN_OR_RETURN(auto existing, store::find_unit_by_uscc(c, u.uscc));
@@ -236,7 +236,7 @@ Result<json> UnitService::list(const Actor& a, const store::UnitFilter& f) {
   store::UnitFilter q = f;
   q.limit = std::clamp(q.limit, 1, 500);
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::SqliteConn& c) {
+  SG_ASSIGN_OR_RETURN(auto rows, store_.read([&](store::Conn& c) {
     store::UnitFilter probe = q;
     probe.limit = q.limit + 1;  // one more tells whether there is a next page
     return store::list_units(c, scope, probe);
@@ -253,12 +253,12 @@ Result<json> UnitService::get(const Actor& a, std::int64_t id) {
     SG_TRY(security::authorize(a.user, security::Action::view_units));
   }
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto u, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, scope, id); }));
+  SG_ASSIGN_OR_RETURN(auto u, store_.read([&](store::Conn& c) { return store::find_unit(c, scope, id); }));
   if (!u) {
     return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
                       "No such unit, or it is outside your scope");
   }
-  SG_ASSIGN_OR_RETURN(auto hist, store_.read([&](store::SqliteConn& c) { return store::unit_history(c, id); }));
+  SG_ASSIGN_OR_RETURN(auto hist, store_.read([&](store::Conn& c) { return store::unit_history(c, id); }));
   json j = unit_json(*u);
   json h = json::array();
   for (const auto& x : hist) {
@@ -277,7 +277,7 @@ Result<json> UnitService::update(const Actor& a, std::int64_t id, const json& pa
   auto now = format_utc(clock_.now());
   store::UnitRow next;
   {
-    SG_ASSIGN_OR_RETURN(auto u, store_.read([&](store::SqliteConn& c) { return store::find_unit(c, scope, id); }));
+    SG_ASSIGN_OR_RETURN(auto u, store_.read([&](store::Conn& c) { return store::find_unit(c, scope, id); }));
     if (!u) {
       return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
                         "No such unit, or it is outside your scope");
@@ -331,7 +331,7 @@ Result<json> UnitService::update(const Actor& a, std::int64_t id, const json& pa
       return make_error(ErrorKind::invalid, "UNKNOWN_FIELD", "请求中有未知字段：" + k, "Unknown field in request: " + k);
     }
   }
-  return store_.write([&](store::SqliteConn& c) -> Result<json> {
+  return store_.write([&](store::Conn& c) -> Result<json> {
     SG_ASSIGN_OR_RETURN(auto cur, store::find_unit(c, scope, id));
     if (!cur) return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位", "No such unit");
     auto rec = [&](const char* f, const std::string& o, const std::string& n) -> Status {

@@ -20,6 +20,12 @@ std::string scope_sql(const domain::Scope& s, std::string_view region_col, std::
   return sql;
 }
 
+// "`param` occurs in `col`", case-sensitive on both backends (SQLite instr, PostgreSQL strpos:
+// the same 1-based position or 0). The one place the dialects' SQL differs.
+std::string contains_sql(const Conn& c, std::string_view col, std::string_view param) {
+  return fmt::format("{}({}, {}) > 0", c.dialect() == Dialect::postgres ? "strpos" : "instr", col, param);
+}
+
 void bind_scope(Stmt& st, const domain::Scope& s) {
   st.set(":scope_region", s.region_prefix);
   if (s.unit_id) st.set(":scope_unit", *s.unit_id);
@@ -102,7 +108,7 @@ UserRow user_from(const Stmt& st) {
 
 // ---- reference data ---------------------------------------------------------------------------
 
-Status upsert_region(SqliteConn& c, const RegionRow& r) {
+Status upsert_region(Conn& c, const RegionRow& r) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO regions (code, name, level, parent, vintage, replaced_by) "
       "VALUES (:code, :name, :level, :parent, :vintage, :replaced_by) "
@@ -113,7 +119,7 @@ Status upsert_region(SqliteConn& c, const RegionRow& r) {
   return st.exec();
 }
 
-Status upsert_industry(SqliteConn& c, const IndustryRow& r) {
+Status upsert_industry(Conn& c, const IndustryRow& r) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO industries (code, level, name, section, parent, description) "
       "VALUES (:code, :level, :name, :section, :parent, :description) "
@@ -124,7 +130,7 @@ Status upsert_industry(SqliteConn& c, const IndustryRow& r) {
   return st.exec();
 }
 
-Result<std::vector<RegionRow>> list_regions(SqliteConn& c) {
+Result<std::vector<RegionRow>> list_regions(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT code, name, level, COALESCE(parent, ''), vintage, COALESCE(replaced_by, '') FROM regions ORDER BY code"));
   return collect<RegionRow>(st, [](const Stmt& s) {
@@ -132,7 +138,7 @@ Result<std::vector<RegionRow>> list_regions(SqliteConn& c) {
   });
 }
 
-Result<std::vector<IndustryRow>> list_industries(SqliteConn& c) {
+Result<std::vector<IndustryRow>> list_industries(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT code, level, name, section, COALESCE(parent, ''), description FROM industries ORDER BY code"));
   return collect<IndustryRow>(st, [](const Stmt& s) {
@@ -140,7 +146,7 @@ Result<std::vector<IndustryRow>> list_industries(SqliteConn& c) {
   });
 }
 
-Result<std::int64_t> count_rows(SqliteConn& c, std::string_view table) {
+Result<std::int64_t> count_rows(Conn& c, std::string_view table) {
   // NOTE: table names come from code, never from requests.
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT COUNT(*) FROM {}", table)));
   SG_ASSIGN_OR_RETURN(bool row, st.step());
@@ -149,7 +155,7 @@ Result<std::int64_t> count_rows(SqliteConn& c, std::string_view table) {
 
 // ---- units ------------------------------------------------------------------------------------
 
-Result<std::int64_t> insert_unit(SqliteConn& c, const UnitRow& u) {
+Result<std::int64_t> insert_unit(Conn& c, const UnitRow& u) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO units (uscc, uscc_note, name, region, industry, size, status, attributes, created_at, updated_at) "
       "VALUES (:uscc, :note, :name, :region, :industry, :size, :status, :attributes, :created_at, :updated_at)"));
@@ -160,7 +166,7 @@ Result<std::int64_t> insert_unit(SqliteConn& c, const UnitRow& u) {
   return c.last_insert_id();
 }
 
-Result<std::optional<UnitRow>> find_unit(SqliteConn& c, const domain::Scope& scope, std::int64_t id) {
+Result<std::optional<UnitRow>> find_unit(Conn& c, const domain::Scope& scope, std::int64_t id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM units WHERE id = :id{}", kUnitCols,
                                                      scope_sql(scope, "region", "id"))));
   st.set(":id", id);
@@ -168,15 +174,15 @@ Result<std::optional<UnitRow>> find_unit(SqliteConn& c, const domain::Scope& sco
   return first<UnitRow>(st, unit_from);
 }
 
-Result<std::optional<UnitRow>> find_unit_by_uscc(SqliteConn& c, std::string_view uscc) {
+Result<std::optional<UnitRow>> find_unit_by_uscc(Conn& c, std::string_view uscc) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM units WHERE uscc = :uscc", kUnitCols)));
   st.set(":uscc", uscc);
   return first<UnitRow>(st, unit_from);
 }
 
-Result<std::vector<UnitRow>> list_units(SqliteConn& c, const domain::Scope& scope, const UnitFilter& f) {
+Result<std::vector<UnitRow>> list_units(Conn& c, const domain::Scope& scope, const UnitFilter& f) {
   std::string sql = fmt::format("SELECT {} FROM units WHERE id > :after{}", kUnitCols, scope_sql(scope, "region", "id"));
-  if (!f.q.empty()) sql += " AND (instr(name, :q) > 0 OR instr(uscc, upper(:q)) > 0)";
+  if (!f.q.empty()) sql += fmt::format(" AND ({} OR {})", contains_sql(c, "name", ":q"), contains_sql(c, "uscc", "upper(:q)"));
   if (!f.region.empty()) sql += " AND substr(region, 1, length(:region)) = :region";
   if (!f.industry.empty()) {
     sql += " AND (substr(industry, 1, length(:industry)) = :industry OR "
@@ -189,14 +195,14 @@ Result<std::vector<UnitRow>> list_units(SqliteConn& c, const domain::Scope& scop
   return collect<UnitRow>(st, unit_from);
 }
 
-Result<std::vector<UnitRow>> all_units(SqliteConn& c, const domain::Scope& scope) {
+Result<std::vector<UnitRow>> all_units(Conn& c, const domain::Scope& scope) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM units WHERE 1 = 1{} ORDER BY id", kUnitCols,
                                                      scope_sql(scope, "region", "id"))));
   bind_scope(st, scope);
   return collect<UnitRow>(st, unit_from);
 }
 
-Status update_unit(SqliteConn& c, const UnitRow& u) {
+Status update_unit(Conn& c, const UnitRow& u) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE units SET uscc = :uscc, uscc_note = :note, name = :name, region = :region, industry = :industry, "
       "size = :size, status = :status, attributes = :attributes, updated_at = :updated_at WHERE id = :id"));
@@ -206,7 +212,7 @@ Status update_unit(SqliteConn& c, const UnitRow& u) {
   return st.exec();
 }
 
-Status add_unit_history(SqliteConn& c, std::int64_t unit_id, const UnitChange& ch) {
+Status add_unit_history(Conn& c, std::int64_t unit_id, const UnitChange& ch) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO unit_history (unit_id, at, actor, field, old_value, new_value) "
       "VALUES (:unit, :at, :actor, :field, :old, :new)"));
@@ -215,7 +221,7 @@ Status add_unit_history(SqliteConn& c, std::int64_t unit_id, const UnitChange& c
   return st.exec();
 }
 
-Result<std::vector<UnitChange>> unit_history(SqliteConn& c, std::int64_t unit_id) {
+Result<std::vector<UnitChange>> unit_history(Conn& c, std::int64_t unit_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT at, actor, field, COALESCE(old_value, ''), COALESCE(new_value, '') FROM unit_history "
       "WHERE unit_id = :unit ORDER BY id"));
@@ -227,7 +233,7 @@ Result<std::vector<UnitChange>> unit_history(SqliteConn& c, std::int64_t unit_id
 
 // ---- forms ------------------------------------------------------------------------------------
 
-Status insert_form(SqliteConn& c, const FormRow& f) {
+Status insert_form(Conn& c, const FormRow& f) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO forms (code, version, definition, created_at, created_by) "
       "VALUES (:code, :version, :definition, :created_at, :created_by)"));
@@ -236,7 +242,7 @@ Status insert_form(SqliteConn& c, const FormRow& f) {
   return st.exec();
 }
 
-Result<std::optional<FormRow>> find_form(SqliteConn& c, std::string_view code, int version) {
+Result<std::optional<FormRow>> find_form(Conn& c, std::string_view code, int version) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       version > 0 ? "SELECT code, version, definition, created_at, created_by FROM forms WHERE code = :code AND version = :version"
                   : "SELECT code, version, definition, created_at, created_by FROM forms WHERE code = :code "
@@ -247,7 +253,7 @@ Result<std::optional<FormRow>> find_form(SqliteConn& c, std::string_view code, i
   });
 }
 
-Result<std::vector<FormRow>> latest_forms(SqliteConn& c) {
+Result<std::vector<FormRow>> latest_forms(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT f.code, f.version, f.definition, f.created_at, f.created_by FROM forms f "
       "WHERE f.version = (SELECT MAX(version) FROM forms g WHERE g.code = f.code) ORDER BY f.code"));
@@ -258,7 +264,7 @@ Result<std::vector<FormRow>> latest_forms(SqliteConn& c) {
 
 // ---- submissions ------------------------------------------------------------------------------
 
-Result<std::optional<SubmissionRow>> find_submission(SqliteConn& c, const domain::Scope& scope,
+Result<std::optional<SubmissionRow>> find_submission(Conn& c, const domain::Scope& scope,
                                                      std::int64_t unit_id, std::string_view form,
                                                      std::string_view period) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
@@ -269,7 +275,7 @@ Result<std::optional<SubmissionRow>> find_submission(SqliteConn& c, const domain
   return first<SubmissionRow>(st, submission_from);
 }
 
-Result<std::int64_t> save_submission(SqliteConn& c, SubmissionRow& s) {
+Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
   {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE change_seq SET value = value + 1 WHERE id = 1 RETURNING value"));
     SG_ASSIGN_OR_RETURN(bool row, st.step());
@@ -301,7 +307,7 @@ Result<std::int64_t> save_submission(SqliteConn& c, SubmissionRow& s) {
   return s.id;
 }
 
-Status add_version(SqliteConn& c, std::int64_t submission_id, const VersionRow& v) {
+Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO submission_versions (submission_id, version, state, vals, explanations, created_at, actor) "
       "VALUES (:sid, :version, :state, :vals, :explanations, :at, :actor)"));
@@ -310,7 +316,7 @@ Status add_version(SqliteConn& c, std::int64_t submission_id, const VersionRow& 
   return st.exec();
 }
 
-Status add_event(SqliteConn& c, std::int64_t submission_id, const EventRow& e) {
+Status add_event(Conn& c, std::int64_t submission_id, const EventRow& e) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO submission_events (submission_id, at, actor, action, from_state, to_state, reason) "
       "VALUES (:sid, :at, :actor, :action, :from, :to, :reason)"));
@@ -319,7 +325,7 @@ Status add_event(SqliteConn& c, std::int64_t submission_id, const EventRow& e) {
   return st.exec();
 }
 
-Result<std::vector<VersionRow>> list_versions(SqliteConn& c, std::int64_t submission_id) {
+Result<std::vector<VersionRow>> list_versions(Conn& c, std::int64_t submission_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT version, state, vals, explanations, created_at, actor FROM submission_versions "
       "WHERE submission_id = :sid ORDER BY version"));
@@ -330,7 +336,7 @@ Result<std::vector<VersionRow>> list_versions(SqliteConn& c, std::int64_t submis
   });
 }
 
-Result<std::vector<EventRow>> list_events(SqliteConn& c, std::int64_t submission_id) {
+Result<std::vector<EventRow>> list_events(Conn& c, std::int64_t submission_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT at, actor, action, from_state, to_state, reason FROM submission_events "
       "WHERE submission_id = :sid ORDER BY id"));
@@ -340,7 +346,7 @@ Result<std::vector<EventRow>> list_events(SqliteConn& c, std::int64_t submission
   });
 }
 
-Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const std::vector<std::int64_t>& unit_ids,
+Result<std::vector<SubmissionRow>> submissions_for_units(Conn& c, const std::vector<std::int64_t>& unit_ids,
                                                          std::string_view form) {
   // One statement, re-bound per unit: the units table is scoped by the caller already.
   std::vector<SubmissionRow> out;
@@ -355,22 +361,30 @@ Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const st
   return out;
 }
 
-Result<std::vector<SubmissionState>> submission_states(SqliteConn& c, const domain::Scope& scope,
+Result<std::vector<SubmissionState>> submission_states(Conn& c, const domain::Scope& scope,
                                                        std::string_view form, std::string_view period) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, "
-      "(SELECT COUNT(*) FROM json_each(results) WHERE json_extract(value, '$.severity') = 'error'), "
-      "(SELECT COUNT(*) FROM json_each(results) WHERE json_extract(value, '$.severity') = 'warning') "
+      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, results "
       "FROM submissions WHERE form_code = :form AND period = :period{} ORDER BY unit_id",
       scope_sql(scope, "region", "unit_id"))));
   st.set(":form", form).set(":period", period);
   bind_scope(st, scope);
   return collect<SubmissionState>(st, [](const Stmt& s) {
-    return SubmissionState{s.int64(0), s.text(1), s.int32(2), s.text(3), s.text(4), s.int32(5), s.int32(6)};
+    // Errors and warnings among the rule results, counted here rather than with each SQL
+    // dialect's JSON functions.
+    int errors = 0, warnings = 0;
+    for (const auto& r : parse_json_column(s.text(5), json::array())) {
+      if (!r.is_object()) continue;
+      const auto sev = r.find("severity");
+      if (sev == r.end() || !sev->is_string()) continue;
+      if (*sev == "error") ++errors;
+      else if (*sev == "warning") ++warnings;
+    }
+    return SubmissionState{s.int64(0), s.text(1), s.int32(2), s.text(3), s.text(4), errors, warnings};
   });
 }
 
-Result<std::vector<SubmissionRow>> submissions_for_period(SqliteConn& c, const domain::Scope& scope,
+Result<std::vector<SubmissionRow>> submissions_for_period(Conn& c, const domain::Scope& scope,
                                                           std::string_view form, std::string_view period) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM submissions WHERE form_code = :form AND period = :period{} ORDER BY unit_id", kSubmissionCols,
@@ -380,14 +394,14 @@ Result<std::vector<SubmissionRow>> submissions_for_period(SqliteConn& c, const d
   return collect<SubmissionRow>(st, submission_from);
 }
 
-Result<std::vector<SubmissionRow>> submissions_since(SqliteConn& c, std::int64_t seq, int limit) {
+Result<std::vector<SubmissionRow>> submissions_since(Conn& c, std::int64_t seq, int limit) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM submissions WHERE seq > :seq ORDER BY seq LIMIT :limit", kSubmissionCols)));
   st.set(":seq", seq).set(":limit", limit);
   return collect<SubmissionRow>(st, submission_from);
 }
 
-Result<std::int64_t> current_seq(SqliteConn& c) {
+Result<std::int64_t> current_seq(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT value FROM change_seq WHERE id = 1"));
   SG_ASSIGN_OR_RETURN(bool row, st.step());
   return row ? st.int64(0) : 0;
@@ -395,7 +409,7 @@ Result<std::int64_t> current_seq(SqliteConn& c) {
 
 // ---- reminders, outbox, notices, jobs ---------------------------------------------------------
 
-Result<std::int64_t> insert_reminder(SqliteConn& c, const ReminderRow& r) {
+Result<std::int64_t> insert_reminder(Conn& c, const ReminderRow& r) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO reminders (at, actor, form_code, period, region, message, count) "
       "VALUES (:at, :actor, :form, :period, :region, :message, :count)"));
@@ -405,7 +419,7 @@ Result<std::int64_t> insert_reminder(SqliteConn& c, const ReminderRow& r) {
   return c.last_insert_id();
 }
 
-Result<std::vector<ReminderRow>> list_reminders(SqliteConn& c, const domain::Scope& scope, std::string_view form,
+Result<std::vector<ReminderRow>> list_reminders(Conn& c, const domain::Scope& scope, std::string_view form,
                                                 std::string_view period) {
   // A reminder is visible to staff whose scope covers the region it was sent for.
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
@@ -418,7 +432,7 @@ Result<std::vector<ReminderRow>> list_reminders(SqliteConn& c, const domain::Sco
   });
 }
 
-Result<std::optional<ReminderRow>> find_reminder(SqliteConn& c, std::int64_t id) {
+Result<std::optional<ReminderRow>> find_reminder(Conn& c, std::int64_t id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT id, at, actor, form_code, period, region, message, count FROM reminders WHERE id = :id"));
   st.set(":id", id);
@@ -437,7 +451,7 @@ OutboxRow outbox_from(const Stmt& s) {
 }
 }  // namespace
 
-Result<std::int64_t> insert_outbox(SqliteConn& c, const OutboxRow& o) {
+Result<std::int64_t> insert_outbox(Conn& c, const OutboxRow& o) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO outbox (reminder_id, unit_id, channel, recipient, subject, body, status, attempts, "
       "next_attempt_at, last_error, created_at) VALUES (:reminder, :unit, :channel, :recipient, :subject, :body, "
@@ -450,13 +464,13 @@ Result<std::int64_t> insert_outbox(SqliteConn& c, const OutboxRow& o) {
   return c.last_insert_id();
 }
 
-Result<std::vector<OutboxRow>> outbox_for_reminder(SqliteConn& c, std::int64_t reminder_id) {
+Result<std::vector<OutboxRow>> outbox_for_reminder(Conn& c, std::int64_t reminder_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM outbox WHERE reminder_id = :r ORDER BY id", kOutboxCols)));
   st.set(":r", reminder_id);
   return collect<OutboxRow>(st, outbox_from);
 }
 
-Result<std::vector<OutboxRow>> due_outbox(SqliteConn& c, std::string_view now, int limit) {
+Result<std::vector<OutboxRow>> due_outbox(Conn& c, std::string_view now, int limit) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id "
       "LIMIT :limit", kOutboxCols)));
@@ -464,7 +478,7 @@ Result<std::vector<OutboxRow>> due_outbox(SqliteConn& c, std::string_view now, i
   return collect<OutboxRow>(st, outbox_from);
 }
 
-Status update_outbox_attempt(SqliteConn& c, const OutboxRow& o, bool ok, std::string_view at) {
+Status update_outbox_attempt(Conn& c, const OutboxRow& o, bool ok, std::string_view at) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE outbox SET status = :status, attempts = :attempts, next_attempt_at = :next, last_error = :error, "
       "sent_at = NULLIF(:sent, '') WHERE id = :id"));
@@ -477,7 +491,7 @@ Status update_outbox_attempt(SqliteConn& c, const OutboxRow& o, bool ok, std::st
   return a.exec();
 }
 
-Result<std::int64_t> insert_notice(SqliteConn& c, const NoticeRow& n) {
+Result<std::int64_t> insert_notice(Conn& c, const NoticeRow& n) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO notices (unit_id, at, kind, form_code, period, title, body) "
       "VALUES (:unit, :at, :kind, :form, :period, :title, :body)"));
@@ -487,7 +501,7 @@ Result<std::int64_t> insert_notice(SqliteConn& c, const NoticeRow& n) {
   return c.last_insert_id();
 }
 
-Result<std::vector<NoticeRow>> list_notices(SqliteConn& c, std::int64_t unit_id, int limit) {
+Result<std::vector<NoticeRow>> list_notices(Conn& c, std::int64_t unit_id, int limit) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT id, unit_id, at, kind, form_code, period, title, body, read FROM notices WHERE unit_id = :unit "
       "ORDER BY id DESC LIMIT :limit"));
@@ -498,7 +512,7 @@ Result<std::vector<NoticeRow>> list_notices(SqliteConn& c, std::int64_t unit_id,
   });
 }
 
-Result<std::int64_t> insert_job(SqliteConn& c, const JobRow& j) {
+Result<std::int64_t> insert_job(Conn& c, const JobRow& j) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO jobs (kind, state, done, total, result, actor, created_at, updated_at) "
       "VALUES (:kind, :state, :done, :total, :result, :actor, :created, :updated)"));
@@ -508,7 +522,7 @@ Result<std::int64_t> insert_job(SqliteConn& c, const JobRow& j) {
   return c.last_insert_id();
 }
 
-Status update_job(SqliteConn& c, const JobRow& j) {
+Status update_job(Conn& c, const JobRow& j) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE jobs SET state = :state, done = :done, total = :total, result = :result, updated_at = :updated "
       "WHERE id = :id"));
@@ -517,7 +531,7 @@ Status update_job(SqliteConn& c, const JobRow& j) {
   return st.exec();
 }
 
-Result<std::optional<JobRow>> find_job(SqliteConn& c, std::int64_t id) {
+Result<std::optional<JobRow>> find_job(Conn& c, std::int64_t id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT id, kind, state, done, total, result, actor, created_at, updated_at FROM jobs WHERE id = :id"));
   st.set(":id", id);
@@ -529,7 +543,7 @@ Result<std::optional<JobRow>> find_job(SqliteConn& c, std::int64_t id) {
 
 // ---- users and sessions -----------------------------------------------------------------------
 
-Result<std::int64_t> insert_user(SqliteConn& c, const UserRow& u, std::string_view now) {
+Result<std::int64_t> insert_user(Conn& c, const UserRow& u, std::string_view now) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO users (login, name, role, region, unit_id, password_hash, disabled, created_at) "
       "VALUES (:login, :name, :role, :region, :unit, :hash, :disabled, :at)"));
@@ -540,33 +554,33 @@ Result<std::int64_t> insert_user(SqliteConn& c, const UserRow& u, std::string_vi
   return c.last_insert_id();
 }
 
-Result<std::optional<UserRow>> find_user_by_login(SqliteConn& c, std::string_view login) {
+Result<std::optional<UserRow>> find_user_by_login(Conn& c, std::string_view login) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT id, login, name, role, region, unit_id, password_hash, disabled FROM users WHERE login = :login"));
   st.set(":login", login);
   return first<UserRow>(st, user_from);
 }
 
-Result<std::optional<UserRow>> find_user(SqliteConn& c, std::int64_t id) {
+Result<std::optional<UserRow>> find_user(Conn& c, std::int64_t id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT id, login, name, role, region, unit_id, password_hash, disabled FROM users WHERE id = :id"));
   st.set(":id", id);
   return first<UserRow>(st, user_from);
 }
 
-Status set_password_hash(SqliteConn& c, std::int64_t user_id, std::string_view hash) {
+Status set_password_hash(Conn& c, std::int64_t user_id, std::string_view hash) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE users SET password_hash = :hash WHERE id = :id"));
   st.set(":hash", hash).set(":id", user_id);
   return st.exec();
 }
 
-Status set_user_disabled(SqliteConn& c, std::int64_t user_id, bool disabled) {
+Status set_user_disabled(Conn& c, std::int64_t user_id, bool disabled) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE users SET disabled = :d WHERE id = :id"));
   st.set(":d", disabled ? 1 : 0).set(":id", user_id);
   return st.exec();
 }
 
-Status insert_session(SqliteConn& c, const SessionRow& s) {
+Status insert_session(Conn& c, const SessionRow& s) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen) "
       "VALUES (:hash, :user, :csrf, :created, :expires, :created)"));
@@ -575,7 +589,7 @@ Status insert_session(SqliteConn& c, const SessionRow& s) {
   return st.exec();
 }
 
-Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view token_hash) {
+Result<std::optional<SessionRow>> find_session(Conn& c, std::string_view token_hash) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT token_hash, user_id, csrf_token, created_at, expires_at, COALESCE(last_seen, created_at) FROM sessions "
       "WHERE token_hash = :hash"));
@@ -585,38 +599,38 @@ Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view t
   });
 }
 
-Status delete_session(SqliteConn& c, std::string_view token_hash) {
+Status delete_session(Conn& c, std::string_view token_hash) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE token_hash = :hash"));
   st.set(":hash", token_hash);
   return st.exec();
 }
 
-Status touch_session(SqliteConn& c, std::string_view token_hash, std::string_view now) {
+Status touch_session(Conn& c, std::string_view token_hash, std::string_view now) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE sessions SET last_seen = :now WHERE token_hash = :hash"));
   st.set(":now", now).set(":hash", token_hash);
   return st.exec();
 }
 
-Status delete_user_sessions(SqliteConn& c, std::int64_t user_id) {
+Status delete_user_sessions(Conn& c, std::int64_t user_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE user_id = :user"));
   st.set(":user", user_id);
   return st.exec();
 }
 
-Status record_login_failure(SqliteConn& c, std::string_view login, std::string_view at) {
+Status record_login_failure(Conn& c, std::string_view login, std::string_view at) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("INSERT INTO login_failures (login, at) VALUES (:login, :at)"));
   st.set(":login", login).set(":at", at);
   return st.exec();
 }
 
-Result<int> count_login_failures(SqliteConn& c, std::string_view login, std::string_view since) {
+Result<int> count_login_failures(Conn& c, std::string_view login, std::string_view since) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT COUNT(*) FROM login_failures WHERE login = :login AND at >= :since"));
   st.set(":login", login).set(":since", since);
   SG_ASSIGN_OR_RETURN(bool row, st.step());
   return row ? st.int32(0) : 0;
 }
 
-Status clear_login_failures(SqliteConn& c, std::string_view login) {
+Status clear_login_failures(Conn& c, std::string_view login) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM login_failures WHERE login = :login"));
   st.set(":login", login);
   return st.exec();
@@ -624,14 +638,14 @@ Status clear_login_failures(SqliteConn& c, std::string_view login) {
 
 // ---- idempotency ------------------------------------------------------------------------------
 
-Result<std::optional<IdempotencyRow>> find_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key) {
+Result<std::optional<IdempotencyRow>> find_idempotency(Conn& c, std::int64_t user_id, std::string_view key) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT request_hash, status, response FROM idempotency WHERE user_id = :user AND key = :key"));
   st.set(":user", user_id).set(":key", key);
   return first<IdempotencyRow>(st, [](const Stmt& s) { return IdempotencyRow{s.text(0), s.int32(1), s.text(2)}; });
 }
 
-Status insert_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key, const IdempotencyRow& r,
+Status insert_idempotency(Conn& c, std::int64_t user_id, std::string_view key, const IdempotencyRow& r,
                           std::string_view now) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO idempotency (user_id, key, request_hash, status, response, created_at) "
@@ -654,7 +668,7 @@ std::string audit_hash(const AuditRow& r) {
   return sha256_hex(buf);
 }
 
-Status append_audit(SqliteConn& c, std::string_view at, std::string_view actor, std::string_view action,
+Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::string_view action,
                     std::string_view object, const json& detail) {
   AuditRow r;
   {
@@ -676,7 +690,7 @@ Status append_audit(SqliteConn& c, std::string_view at, std::string_view actor, 
   return st.exec();
 }
 
-Result<std::vector<AuditRow>> list_audit(SqliteConn& c) {
+Result<std::vector<AuditRow>> list_audit(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT id, at, actor, action, object, detail, prev_hash, hash FROM audit_log ORDER BY id"));
   return collect<AuditRow>(st, [](const Stmt& s) {
@@ -749,7 +763,7 @@ DocumentRow document_from(const Stmt& st) {
 
 }  // namespace
 
-Status insert_release(SqliteConn& c, const ReleaseRow& r) {
+Status insert_release(Conn& c, const ReleaseRow& r) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO releases (id, title_zh, title_en, release_at, form_code, period, tables, notes_zh, notes_en, city, "
       "state, created_at, created_by, updated_at, prepared_at, signed_at, signed_by, package_sequence, package_name) "
@@ -759,7 +773,7 @@ Status insert_release(SqliteConn& c, const ReleaseRow& r) {
   return st.exec();
 }
 
-Status update_release(SqliteConn& c, const ReleaseRow& r) {
+Status update_release(Conn& c, const ReleaseRow& r) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE releases SET title_zh = :title_zh, title_en = :title_en, release_at = :release_at, form_code = :form, "
       "period = :period, tables = :tables, notes_zh = :notes_zh, notes_en = :notes_en, city = :city, state = :state, "
@@ -769,30 +783,30 @@ Status update_release(SqliteConn& c, const ReleaseRow& r) {
   return st.exec();
 }
 
-Result<std::optional<ReleaseRow>> find_release(SqliteConn& c, std::string_view id) {
+Result<std::optional<ReleaseRow>> find_release(Conn& c, std::string_view id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM releases WHERE id = :id", kReleaseCols)));
   st.set(":id", id);
   return first<ReleaseRow>(st, release_from);
 }
 
-Result<std::vector<ReleaseRow>> list_releases(SqliteConn& c) {
+Result<std::vector<ReleaseRow>> list_releases(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM releases ORDER BY release_at, id", kReleaseCols)));
   return collect<ReleaseRow>(st, release_from);
 }
 
-Status set_release_package(SqliteConn& c, std::string_view id, std::string_view bytes) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE releases SET package = CAST(:bytes AS BLOB) WHERE id = :id"));
-  st.set(":bytes", bytes).set(":id", id);
+Status set_release_package(Conn& c, std::string_view id, std::string_view bytes) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE releases SET package = :bytes WHERE id = :id"));
+  st.set_blob(":bytes", bytes).set(":id", id);
   return st.exec();
 }
 
-Result<std::optional<std::string>> release_package(SqliteConn& c, std::string_view id) {
+Result<std::optional<std::string>> release_package(Conn& c, std::string_view id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT package FROM releases WHERE id = :id AND package IS NOT NULL"));
   st.set(":id", id);
   return first<std::string>(st, [](const Stmt& s) { return s.text(0); });
 }
 
-Status set_prerelease(SqliteConn& c, std::string_view release_id, const std::vector<std::int64_t>& user_ids) {
+Status set_prerelease(Conn& c, std::string_view release_id, const std::vector<std::int64_t>& user_ids) {
   {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM release_prerelease WHERE release_id = :id"));
     st.set(":id", release_id);
@@ -800,21 +814,21 @@ Status set_prerelease(SqliteConn& c, std::string_view release_id, const std::vec
   }
   for (auto u : user_ids) {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-        "INSERT OR IGNORE INTO release_prerelease (release_id, user_id) VALUES (:id, :user)"));
+        "INSERT INTO release_prerelease (release_id, user_id) VALUES (:id, :user) ON CONFLICT DO NOTHING"));
     st.set(":id", release_id).set(":user", u);
     SG_TRY(st.exec());
   }
   return Ok{};
 }
 
-Result<std::vector<std::int64_t>> prerelease_users(SqliteConn& c, std::string_view release_id) {
+Result<std::vector<std::int64_t>> prerelease_users(Conn& c, std::string_view release_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT user_id FROM release_prerelease WHERE release_id = :id ORDER BY user_id"));
   st.set(":id", release_id);
   return collect<std::int64_t>(st, [](const Stmt& s) { return s.int64(0); });
 }
 
-Status replace_release_datasets(SqliteConn& c, std::string_view release_id, const std::vector<ReleaseDatasetRow>& ds) {
+Status replace_release_datasets(Conn& c, std::string_view release_id, const std::vector<ReleaseDatasetRow>& ds) {
   {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM release_datasets WHERE release_id = :id"));
     st.set(":id", release_id);
@@ -830,7 +844,7 @@ Status replace_release_datasets(SqliteConn& c, std::string_view release_id, cons
   return Ok{};
 }
 
-Result<std::vector<ReleaseDatasetRow>> release_datasets(SqliteConn& c, std::string_view release_id) {
+Result<std::vector<ReleaseDatasetRow>> release_datasets(Conn& c, std::string_view release_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT dataset_id, body FROM release_datasets WHERE release_id = :id ORDER BY position"));
   st.set(":id", release_id);
@@ -839,11 +853,11 @@ Result<std::vector<ReleaseDatasetRow>> release_datasets(SqliteConn& c, std::stri
   });
 }
 
-Result<std::int64_t> next_package_sequence(SqliteConn& c, std::string_view agency) {
+Result<std::int64_t> next_package_sequence(Conn& c, std::string_view agency) {
   {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
         "INSERT INTO package_sequence (agency, value) VALUES (:agency, 1) "
-        "ON CONFLICT (agency) DO UPDATE SET value = value + 1"));
+        "ON CONFLICT (agency) DO UPDATE SET value = package_sequence.value + 1"));
     st.set(":agency", agency);
     SG_TRY(st.exec());
   }
@@ -854,7 +868,7 @@ Result<std::int64_t> next_package_sequence(SqliteConn& c, std::string_view agenc
   return st.int64(0);
 }
 
-Status insert_document(SqliteConn& c, const DocumentRow& d) {
+Status insert_document(Conn& c, const DocumentRow& d) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO documents (index_no, title, category, publisher, date, body, created_at, created_by, updated_at, "
       "updated_by, published_sequence) VALUES (:index_no, :title, :category, :publisher, :date, :body, :created_at, "
@@ -865,7 +879,7 @@ Status insert_document(SqliteConn& c, const DocumentRow& d) {
   return st.exec();
 }
 
-Status update_document(SqliteConn& c, const DocumentRow& d) {
+Status update_document(Conn& c, const DocumentRow& d) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE documents SET title = :title, category = :category, publisher = :publisher, date = :date, body = :body, "
       "updated_at = :updated_at, updated_by = :updated_by, published_sequence = NULL WHERE index_no = :index_no"));
@@ -874,34 +888,35 @@ Status update_document(SqliteConn& c, const DocumentRow& d) {
   return st.exec();
 }
 
-Result<std::optional<DocumentRow>> find_document(SqliteConn& c, std::string_view index_no) {
+Result<std::optional<DocumentRow>> find_document(Conn& c, std::string_view index_no) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM documents WHERE index_no = :index_no", kDocumentCols)));
   st.set(":index_no", index_no);
   return first<DocumentRow>(st, document_from);
 }
 
-Result<std::vector<DocumentRow>> list_documents(SqliteConn& c, std::string_view q, std::string_view category) {
+Result<std::vector<DocumentRow>> list_documents(Conn& c, std::string_view q, std::string_view category) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT {} FROM documents WHERE (:q = '' OR instr(title, :q) > 0 OR instr(body, :q) > 0 OR instr(index_no, :q) > 0) "
-      "AND (:category = '' OR category = :category) ORDER BY date DESC, index_no", kDocumentCols)));
+      "SELECT {} FROM documents WHERE (:q = '' OR {} OR {} OR {}) "
+      "AND (:category = '' OR category = :category) ORDER BY date DESC, index_no", kDocumentCols,
+      contains_sql(c, "title", ":q"), contains_sql(c, "body", ":q"), contains_sql(c, "index_no", ":q"))));
   st.set(":q", q).set(":category", category);
   return collect<DocumentRow>(st, document_from);
 }
 
-Result<std::vector<DocumentRow>> unpublished_documents(SqliteConn& c) {
+Result<std::vector<DocumentRow>> unpublished_documents(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM documents WHERE published_sequence IS NULL ORDER BY index_no", kDocumentCols)));
   return collect<DocumentRow>(st, document_from);
 }
 
-Status mark_document_published(SqliteConn& c, std::string_view index_no, std::int64_t sequence) {
+Status mark_document_published(Conn& c, std::string_view index_no, std::int64_t sequence) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE documents SET published_sequence = :seq WHERE index_no = :index_no"));
   st.set(":seq", sequence).set(":index_no", index_no);
   return st.exec();
 }
 
-Status replace_document_files(SqliteConn& c, std::string_view index_no, const std::vector<DocumentFileRow>& files) {
+Status replace_document_files(Conn& c, std::string_view index_no, const std::vector<DocumentFileRow>& files) {
   {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM document_files WHERE index_no = :index_no"));
     st.set(":index_no", index_no);
@@ -909,14 +924,14 @@ Status replace_document_files(SqliteConn& c, std::string_view index_no, const st
   }
   for (const auto& f : files) {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-        "INSERT INTO document_files (index_no, name, data) VALUES (:index_no, :name, CAST(:data AS BLOB))"));
-    st.set(":index_no", index_no).set(":name", f.name).set(":data", f.data);
+        "INSERT INTO document_files (index_no, name, data) VALUES (:index_no, :name, :data)"));
+    st.set(":index_no", index_no).set(":name", f.name).set_blob(":data", f.data);
     SG_TRY(st.exec());
   }
   return Ok{};
 }
 
-Result<std::vector<DocumentFileRow>> document_files(SqliteConn& c, std::string_view index_no) {
+Result<std::vector<DocumentFileRow>> document_files(Conn& c, std::string_view index_no) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT name, data FROM document_files WHERE index_no = :index_no ORDER BY name"));
   st.set(":index_no", index_no);
@@ -937,7 +952,7 @@ SignatureRow signature_from(const Stmt& s) {
 constexpr const char* kSignatureCols = "submission_id, version, key_id, signature, payload_sha256, signed_at, signed_by";
 }  // namespace
 
-Status insert_unit_key(SqliteConn& c, const UnitKeyRow& k) {
+Status insert_unit_key(Conn& c, const UnitKeyRow& k) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO unit_keys (key_id, unit_id, public_key, label, created_at, created_by) "
       "VALUES (:key, :unit, :pub, :label, :at, :by)"));
@@ -946,65 +961,69 @@ Status insert_unit_key(SqliteConn& c, const UnitKeyRow& k) {
   return st.exec();
 }
 
-Result<std::optional<UnitKeyRow>> find_unit_key(SqliteConn& c, std::string_view key_id) {
+Result<std::optional<UnitKeyRow>> find_unit_key(Conn& c, std::string_view key_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM unit_keys WHERE key_id = :key", kUnitKeyCols)));
   st.set(":key", key_id);
   return first<UnitKeyRow>(st, unit_key_from);
 }
 
-Result<std::vector<UnitKeyRow>> list_unit_keys(SqliteConn& c, std::int64_t unit_id) {
+Result<std::vector<UnitKeyRow>> list_unit_keys(Conn& c, std::int64_t unit_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM unit_keys WHERE unit_id = :unit ORDER BY created_at, key_id", kUnitKeyCols)));
   st.set(":unit", unit_id);
   return collect<UnitKeyRow>(st, unit_key_from);
 }
 
-Status revoke_unit_key(SqliteConn& c, std::string_view key_id, std::string_view at, std::string_view by) {
+Status revoke_unit_key(Conn& c, std::string_view key_id, std::string_view at, std::string_view by) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE unit_keys SET revoked_at = :at, revoked_by = :by WHERE key_id = :key AND revoked_at IS NULL"));
   st.set(":key", key_id).set(":at", at).set(":by", by);
   return st.exec();
 }
 
-Status insert_signature(SqliteConn& c, const SignatureRow& s) {
+Status insert_signature(Conn& c, const SignatureRow& s) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "INSERT OR REPLACE INTO submission_signatures (submission_id, version, key_id, signature, payload_sha256, "
-      "signed_at, signed_by) VALUES (:sub, :version, :key, :sig, :hash, :at, :by)"));
+      "INSERT INTO submission_signatures (submission_id, version, key_id, signature, payload_sha256, "
+      "signed_at, signed_by) VALUES (:sub, :version, :key, :sig, :hash, :at, :by) "
+      "ON CONFLICT (submission_id, version) DO UPDATE SET key_id = excluded.key_id, signature = excluded.signature, "
+      "payload_sha256 = excluded.payload_sha256, signed_at = excluded.signed_at, signed_by = excluded.signed_by"));
   st.set(":sub", s.submission_id).set(":version", s.version).set(":key", s.key_id).set(":sig", s.signature)
       .set(":hash", s.payload_sha256).set(":at", s.signed_at).set(":by", s.signed_by);
   return st.exec();
 }
 
-Result<std::optional<SignatureRow>> find_signature(SqliteConn& c, std::int64_t submission_id, int version) {
+Result<std::optional<SignatureRow>> find_signature(Conn& c, std::int64_t submission_id, int version) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM submission_signatures WHERE submission_id = :sub AND version = :version", kSignatureCols)));
   st.set(":sub", submission_id).set(":version", version);
   return first<SignatureRow>(st, signature_from);
 }
 
-Result<std::vector<SignatureRow>> list_signatures(SqliteConn& c, std::int64_t submission_id) {
+Result<std::vector<SignatureRow>> list_signatures(Conn& c, std::int64_t submission_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
       "SELECT {} FROM submission_signatures WHERE submission_id = :sub ORDER BY version", kSignatureCols)));
   st.set(":sub", submission_id);
   return collect<SignatureRow>(st, signature_from);
 }
 
-Result<std::optional<SubmissionRow>> find_submission_by_id(SqliteConn& c, std::int64_t id) {
+Result<std::optional<SubmissionRow>> find_submission_by_id(Conn& c, std::int64_t id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM submissions WHERE id = :id", kSubmissionCols)));
   st.set(":id", id);
   return first<SubmissionRow>(st, submission_from);
 }
 
-Status upsert_totp(SqliteConn& c, const TotpRow& t) {
+Status upsert_totp(Conn& c, const TotpRow& t) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "INSERT OR REPLACE INTO user_totp (user_id, secret, enabled, created_at, confirmed_at, last_step) "
-      "VALUES (:user, :secret, :enabled, :at, NULLIF(:confirmed, ''), :step)"));
+      "INSERT INTO user_totp (user_id, secret, enabled, created_at, confirmed_at, last_step) "
+      "VALUES (:user, :secret, :enabled, :at, NULLIF(:confirmed, ''), :step) "
+      "ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, enabled = excluded.enabled, "
+      "created_at = excluded.created_at, confirmed_at = excluded.confirmed_at, last_step = excluded.last_step"));
   st.set(":user", t.user_id).set(":secret", t.secret).set(":enabled", t.enabled ? 1 : 0).set(":at", t.created_at)
       .set(":confirmed", t.confirmed_at).set(":step", t.last_step);
   return st.exec();
 }
 
-Result<std::optional<TotpRow>> find_totp(SqliteConn& c, std::int64_t user_id) {
+Result<std::optional<TotpRow>> find_totp(Conn& c, std::int64_t user_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT user_id, secret, enabled, created_at, COALESCE(confirmed_at, ''), last_step FROM user_totp "
       "WHERE user_id = :user"));
@@ -1014,7 +1033,7 @@ Result<std::optional<TotpRow>> find_totp(SqliteConn& c, std::int64_t user_id) {
   });
 }
 
-Status update_totp(SqliteConn& c, const TotpRow& t) {
+Status update_totp(Conn& c, const TotpRow& t) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "UPDATE user_totp SET enabled = :enabled, confirmed_at = NULLIF(:confirmed, ''), last_step = :step "
       "WHERE user_id = :user"));
@@ -1023,7 +1042,7 @@ Status update_totp(SqliteConn& c, const TotpRow& t) {
   return st.exec();
 }
 
-Status delete_totp(SqliteConn& c, std::int64_t user_id) {
+Status delete_totp(Conn& c, std::int64_t user_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM user_totp WHERE user_id = :user"));
   st.set(":user", user_id);
   return st.exec();

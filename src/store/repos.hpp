@@ -4,7 +4,7 @@
 
 #include "base/result.hpp"
 #include "domain/user.hpp"
-#include "store/sqlite.hpp"
+#include "store/conn.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,11 +28,11 @@ struct IndustryRow {
   int level = 0;
   std::string name, section, parent, description;
 };
-Status upsert_region(SqliteConn& c, const RegionRow& r);
-Status upsert_industry(SqliteConn& c, const IndustryRow& r);
-Result<std::vector<RegionRow>> list_regions(SqliteConn& c);
-Result<std::vector<IndustryRow>> list_industries(SqliteConn& c);
-Result<std::int64_t> count_rows(SqliteConn& c, std::string_view table);
+Status upsert_region(Conn& c, const RegionRow& r);
+Status upsert_industry(Conn& c, const IndustryRow& r);
+Result<std::vector<RegionRow>> list_regions(Conn& c);
+Result<std::vector<IndustryRow>> list_industries(Conn& c);
+Result<std::int64_t> count_rows(Conn& c, std::string_view table);
 
 // ---- units (名录库) ---------------------------------------------------------------------------
 struct UnitRow {
@@ -50,18 +50,18 @@ struct UnitFilter {
   int limit = 50;
   std::int64_t after_id = 0;  // cursor
 };
-Result<std::int64_t> insert_unit(SqliteConn& c, const UnitRow& u);
-Result<std::optional<UnitRow>> find_unit(SqliteConn& c, const domain::Scope& scope, std::int64_t id);
-Result<std::optional<UnitRow>> find_unit_by_uscc(SqliteConn& c, std::string_view uscc);
-Result<std::vector<UnitRow>> list_units(SqliteConn& c, const domain::Scope& scope, const UnitFilter& f);
+Result<std::int64_t> insert_unit(Conn& c, const UnitRow& u);
+Result<std::optional<UnitRow>> find_unit(Conn& c, const domain::Scope& scope, std::int64_t id);
+Result<std::optional<UnitRow>> find_unit_by_uscc(Conn& c, std::string_view uscc);
+Result<std::vector<UnitRow>> list_units(Conn& c, const domain::Scope& scope, const UnitFilter& f);
 // All units in scope, ordered by id (bulk work: tasks, demo, aggregation).
-Result<std::vector<UnitRow>> all_units(SqliteConn& c, const domain::Scope& scope);
-Status update_unit(SqliteConn& c, const UnitRow& u);
+Result<std::vector<UnitRow>> all_units(Conn& c, const domain::Scope& scope);
+Status update_unit(Conn& c, const UnitRow& u);
 struct UnitChange {
   std::string at, actor, field, old_value, new_value;
 };
-Status add_unit_history(SqliteConn& c, std::int64_t unit_id, const UnitChange& ch);
-Result<std::vector<UnitChange>> unit_history(SqliteConn& c, std::int64_t unit_id);
+Status add_unit_history(Conn& c, std::int64_t unit_id, const UnitChange& ch);
+Result<std::vector<UnitChange>> unit_history(Conn& c, std::int64_t unit_id);
 
 // ---- forms ----------------------------------------------------------------------------------
 struct FormRow {
@@ -70,10 +70,10 @@ struct FormRow {
   json definition;
   std::string created_at, created_by;
 };
-Status insert_form(SqliteConn& c, const FormRow& f);
+Status insert_form(Conn& c, const FormRow& f);
 // version 0 = latest
-Result<std::optional<FormRow>> find_form(SqliteConn& c, std::string_view code, int version = 0);
-Result<std::vector<FormRow>> latest_forms(SqliteConn& c);
+Result<std::optional<FormRow>> find_form(Conn& c, std::string_view code, int version = 0);
+Result<std::vector<FormRow>> latest_forms(Conn& c);
 
 // ---- submissions ----------------------------------------------------------------------------
 struct SubmissionRow {
@@ -97,17 +97,17 @@ struct VersionRow {
 struct EventRow {
   std::string at, actor, action, from_state, to_state, reason;
 };
-Result<std::optional<SubmissionRow>> find_submission(SqliteConn& c, const domain::Scope& scope,
+Result<std::optional<SubmissionRow>> find_submission(Conn& c, const domain::Scope& scope,
                                                      std::int64_t unit_id, std::string_view form,
                                                      std::string_view period);
 // Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
-Result<std::int64_t> save_submission(SqliteConn& c, SubmissionRow& s);
-Status add_version(SqliteConn& c, std::int64_t submission_id, const VersionRow& v);
-Status add_event(SqliteConn& c, std::int64_t submission_id, const EventRow& e);
-Result<std::vector<VersionRow>> list_versions(SqliteConn& c, std::int64_t submission_id);
-Result<std::vector<EventRow>> list_events(SqliteConn& c, std::int64_t submission_id);
+Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s);
+Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v);
+Status add_event(Conn& c, std::int64_t submission_id, const EventRow& e);
+Result<std::vector<VersionRow>> list_versions(Conn& c, std::int64_t submission_id);
+Result<std::vector<EventRow>> list_events(Conn& c, std::int64_t submission_id);
 // Submissions of a set of units for one form and period (tasks list, bulk checks).
-Result<std::vector<SubmissionRow>> submissions_for_units(SqliteConn& c, const std::vector<std::int64_t>& unit_ids,
+Result<std::vector<SubmissionRow>> submissions_for_units(Conn& c, const std::vector<std::int64_t>& unit_ids,
                                                          std::string_view form);
 
 // State of every submission of a form and period inside the scope (monitoring, queues).
@@ -118,14 +118,14 @@ struct SubmissionState {
   std::string first_submitted_at, updated_at;
   int errors = 0, warnings = 0;  // failed rules stored with the current version
 };
-Result<std::vector<SubmissionState>> submission_states(SqliteConn& c, const domain::Scope& scope,
+Result<std::vector<SubmissionState>> submission_states(Conn& c, const domain::Scope& scope,
                                                        std::string_view form, std::string_view period);
 // Every submission of a form and period inside the scope (aggregation).
-Result<std::vector<SubmissionRow>> submissions_for_period(SqliteConn& c, const domain::Scope& scope,
+Result<std::vector<SubmissionRow>> submissions_for_period(Conn& c, const domain::Scope& scope,
                                                           std::string_view form, std::string_view period);
 // Submissions changed after `seq` (live feeds), oldest first.
-Result<std::vector<SubmissionRow>> submissions_since(SqliteConn& c, std::int64_t seq, int limit);
-Result<std::int64_t> current_seq(SqliteConn& c);
+Result<std::vector<SubmissionRow>> submissions_since(Conn& c, std::int64_t seq, int limit);
+Result<std::int64_t> current_seq(Conn& c);
 
 // ---- reminders, outbox, notices, jobs ------------------------------------------------------
 struct ReminderRow {
@@ -154,30 +154,30 @@ struct JobRow {
   json result = json::object();
   std::string actor, created_at, updated_at;
 };
-Result<std::int64_t> insert_reminder(SqliteConn& c, const ReminderRow& r);
-Result<std::vector<ReminderRow>> list_reminders(SqliteConn& c, const domain::Scope& scope, std::string_view form,
+Result<std::int64_t> insert_reminder(Conn& c, const ReminderRow& r);
+Result<std::vector<ReminderRow>> list_reminders(Conn& c, const domain::Scope& scope, std::string_view form,
                                                 std::string_view period);
-Result<std::optional<ReminderRow>> find_reminder(SqliteConn& c, std::int64_t id);
-Result<std::int64_t> insert_outbox(SqliteConn& c, const OutboxRow& o);
-Result<std::vector<OutboxRow>> outbox_for_reminder(SqliteConn& c, std::int64_t reminder_id);
-Result<std::vector<OutboxRow>> due_outbox(SqliteConn& c, std::string_view now, int limit);
-Status update_outbox_attempt(SqliteConn& c, const OutboxRow& o, bool ok, std::string_view at);
-Result<std::int64_t> insert_notice(SqliteConn& c, const NoticeRow& n);
-Result<std::vector<NoticeRow>> list_notices(SqliteConn& c, std::int64_t unit_id, int limit);
-Result<std::int64_t> insert_job(SqliteConn& c, const JobRow& j);
-Status update_job(SqliteConn& c, const JobRow& j);
-Result<std::optional<JobRow>> find_job(SqliteConn& c, std::int64_t id);
+Result<std::optional<ReminderRow>> find_reminder(Conn& c, std::int64_t id);
+Result<std::int64_t> insert_outbox(Conn& c, const OutboxRow& o);
+Result<std::vector<OutboxRow>> outbox_for_reminder(Conn& c, std::int64_t reminder_id);
+Result<std::vector<OutboxRow>> due_outbox(Conn& c, std::string_view now, int limit);
+Status update_outbox_attempt(Conn& c, const OutboxRow& o, bool ok, std::string_view at);
+Result<std::int64_t> insert_notice(Conn& c, const NoticeRow& n);
+Result<std::vector<NoticeRow>> list_notices(Conn& c, std::int64_t unit_id, int limit);
+Result<std::int64_t> insert_job(Conn& c, const JobRow& j);
+Status update_job(Conn& c, const JobRow& j);
+Result<std::optional<JobRow>> find_job(Conn& c, std::int64_t id);
 
 // ---- users and sessions ---------------------------------------------------------------------
 struct UserRow {
   domain::User user;
   std::string password_hash;
 };
-Result<std::int64_t> insert_user(SqliteConn& c, const UserRow& u, std::string_view now);
-Result<std::optional<UserRow>> find_user_by_login(SqliteConn& c, std::string_view login);
-Result<std::optional<UserRow>> find_user(SqliteConn& c, std::int64_t id);
-Status set_password_hash(SqliteConn& c, std::int64_t user_id, std::string_view hash);
-Status set_user_disabled(SqliteConn& c, std::int64_t user_id, bool disabled);
+Result<std::int64_t> insert_user(Conn& c, const UserRow& u, std::string_view now);
+Result<std::optional<UserRow>> find_user_by_login(Conn& c, std::string_view login);
+Result<std::optional<UserRow>> find_user(Conn& c, std::int64_t id);
+Status set_password_hash(Conn& c, std::int64_t user_id, std::string_view hash);
+Status set_user_disabled(Conn& c, std::int64_t user_id, bool disabled);
 
 struct SessionRow {
   std::string token_hash;
@@ -185,15 +185,15 @@ struct SessionRow {
   std::string csrf_token, created_at, expires_at;
   std::string last_seen;
 };
-Status insert_session(SqliteConn& c, const SessionRow& s);
-Result<std::optional<SessionRow>> find_session(SqliteConn& c, std::string_view token_hash);
-Status delete_session(SqliteConn& c, std::string_view token_hash);
-Status touch_session(SqliteConn& c, std::string_view token_hash, std::string_view now);
-Status delete_user_sessions(SqliteConn& c, std::int64_t user_id);
+Status insert_session(Conn& c, const SessionRow& s);
+Result<std::optional<SessionRow>> find_session(Conn& c, std::string_view token_hash);
+Status delete_session(Conn& c, std::string_view token_hash);
+Status touch_session(Conn& c, std::string_view token_hash, std::string_view now);
+Status delete_user_sessions(Conn& c, std::int64_t user_id);
 
-Status record_login_failure(SqliteConn& c, std::string_view login, std::string_view at);
-Result<int> count_login_failures(SqliteConn& c, std::string_view login, std::string_view since);
-Status clear_login_failures(SqliteConn& c, std::string_view login);
+Status record_login_failure(Conn& c, std::string_view login, std::string_view at);
+Result<int> count_login_failures(Conn& c, std::string_view login, std::string_view since);
+Status clear_login_failures(Conn& c, std::string_view login);
 
 // ---- idempotency ----------------------------------------------------------------------------
 struct IdempotencyRow {
@@ -201,8 +201,8 @@ struct IdempotencyRow {
   int status = 200;
   std::string response;
 };
-Result<std::optional<IdempotencyRow>> find_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key);
-Status insert_idempotency(SqliteConn& c, std::int64_t user_id, std::string_view key, const IdempotencyRow& r,
+Result<std::optional<IdempotencyRow>> find_idempotency(Conn& c, std::int64_t user_id, std::string_view key);
+Status insert_idempotency(Conn& c, std::int64_t user_id, std::string_view key, const IdempotencyRow& r,
                           std::string_view now);
 
 // ---- audit chain ----------------------------------------------------------------------------
@@ -211,9 +211,9 @@ struct AuditRow {
   std::string at, actor, action, object, detail, prev_hash, hash;
 };
 // Appends an entry whose hash covers the previous entry's hash (a hash chain).
-Status append_audit(SqliteConn& c, std::string_view at, std::string_view actor, std::string_view action,
+Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::string_view action,
                     std::string_view object, const json& detail);
-Result<std::vector<AuditRow>> list_audit(SqliteConn& c);
+Result<std::vector<AuditRow>> list_audit(Conn& c);
 std::string audit_hash(const AuditRow& r);
 
 // ==== releases and documents (publication, docs/publication.md section 5) ====================
@@ -227,23 +227,23 @@ struct ReleaseRow {
   std::optional<std::int64_t> package_sequence;
   std::string package_name;
 };
-Status insert_release(SqliteConn& c, const ReleaseRow& r);
+Status insert_release(Conn& c, const ReleaseRow& r);
 // Everything but id and created_*.
-Status update_release(SqliteConn& c, const ReleaseRow& r);
-Result<std::optional<ReleaseRow>> find_release(SqliteConn& c, std::string_view id);
-Result<std::vector<ReleaseRow>> list_releases(SqliteConn& c);  // by release_at, then id
-Status set_release_package(SqliteConn& c, std::string_view id, std::string_view bytes);
-Result<std::optional<std::string>> release_package(SqliteConn& c, std::string_view id);
-Status set_prerelease(SqliteConn& c, std::string_view release_id, const std::vector<std::int64_t>& user_ids);
-Result<std::vector<std::int64_t>> prerelease_users(SqliteConn& c, std::string_view release_id);
+Status update_release(Conn& c, const ReleaseRow& r);
+Result<std::optional<ReleaseRow>> find_release(Conn& c, std::string_view id);
+Result<std::vector<ReleaseRow>> list_releases(Conn& c);  // by release_at, then id
+Status set_release_package(Conn& c, std::string_view id, std::string_view bytes);
+Result<std::optional<std::string>> release_package(Conn& c, std::string_view id);
+Status set_prerelease(Conn& c, std::string_view release_id, const std::vector<std::int64_t>& user_ids);
+Result<std::vector<std::int64_t>> prerelease_users(Conn& c, std::string_view release_id);
 struct ReleaseDatasetRow {
   std::string dataset_id;
   json body;
 };
-Status replace_release_datasets(SqliteConn& c, std::string_view release_id, const std::vector<ReleaseDatasetRow>& ds);
-Result<std::vector<ReleaseDatasetRow>> release_datasets(SqliteConn& c, std::string_view release_id);
+Status replace_release_datasets(Conn& c, std::string_view release_id, const std::vector<ReleaseDatasetRow>& ds);
+Result<std::vector<ReleaseDatasetRow>> release_datasets(Conn& c, std::string_view release_id);
 // The agency's next package number (stored): the caller's transaction owns it.
-Result<std::int64_t> next_package_sequence(SqliteConn& c, std::string_view agency);
+Result<std::int64_t> next_package_sequence(Conn& c, std::string_view agency);
 
 struct DocumentRow {
   std::string index_no, title, category, publisher, date, body;
@@ -253,16 +253,16 @@ struct DocumentRow {
 struct DocumentFileRow {
   std::string name, data;
 };
-Status insert_document(SqliteConn& c, const DocumentRow& d);
+Status insert_document(Conn& c, const DocumentRow& d);
 // Updates the text fields and clears published_sequence (the document rides in the next package).
-Status update_document(SqliteConn& c, const DocumentRow& d);
-Result<std::optional<DocumentRow>> find_document(SqliteConn& c, std::string_view index_no);
+Status update_document(Conn& c, const DocumentRow& d);
+Result<std::optional<DocumentRow>> find_document(Conn& c, std::string_view index_no);
 // q: substring of title, body or index_no; category: exact; both optional.
-Result<std::vector<DocumentRow>> list_documents(SqliteConn& c, std::string_view q, std::string_view category);
-Result<std::vector<DocumentRow>> unpublished_documents(SqliteConn& c);
-Status mark_document_published(SqliteConn& c, std::string_view index_no, std::int64_t sequence);
-Status replace_document_files(SqliteConn& c, std::string_view index_no, const std::vector<DocumentFileRow>& files);
-Result<std::vector<DocumentFileRow>> document_files(SqliteConn& c, std::string_view index_no);
+Result<std::vector<DocumentRow>> list_documents(Conn& c, std::string_view q, std::string_view category);
+Result<std::vector<DocumentRow>> unpublished_documents(Conn& c);
+Status mark_document_published(Conn& c, std::string_view index_no, std::int64_t sequence);
+Status replace_document_files(Conn& c, std::string_view index_no, const std::vector<DocumentFileRow>& files);
+Result<std::vector<DocumentFileRow>> document_files(Conn& c, std::string_view index_no);
 
 // ==== e-signatures and TOTP (issue #7; migration V005) =======================================
 struct UnitKeyRow {
@@ -271,21 +271,21 @@ struct UnitKeyRow {
   std::string public_key;  // base64 of the raw 32 bytes
   std::string label, created_at, created_by, revoked_at, revoked_by;  // revoked_at empty = live
 };
-Status insert_unit_key(SqliteConn& c, const UnitKeyRow& k);
-Result<std::optional<UnitKeyRow>> find_unit_key(SqliteConn& c, std::string_view key_id);
-Result<std::vector<UnitKeyRow>> list_unit_keys(SqliteConn& c, std::int64_t unit_id);
-Status revoke_unit_key(SqliteConn& c, std::string_view key_id, std::string_view at, std::string_view by);
+Status insert_unit_key(Conn& c, const UnitKeyRow& k);
+Result<std::optional<UnitKeyRow>> find_unit_key(Conn& c, std::string_view key_id);
+Result<std::vector<UnitKeyRow>> list_unit_keys(Conn& c, std::int64_t unit_id);
+Status revoke_unit_key(Conn& c, std::string_view key_id, std::string_view at, std::string_view by);
 
 struct SignatureRow {
   std::int64_t submission_id = 0;
   int version = 0;
   std::string key_id, signature, payload_sha256, signed_at, signed_by;
 };
-Status insert_signature(SqliteConn& c, const SignatureRow& s);
-Result<std::optional<SignatureRow>> find_signature(SqliteConn& c, std::int64_t submission_id, int version);
-Result<std::vector<SignatureRow>> list_signatures(SqliteConn& c, std::int64_t submission_id);
+Status insert_signature(Conn& c, const SignatureRow& s);
+Result<std::optional<SignatureRow>> find_signature(Conn& c, std::int64_t submission_id, int version);
+Result<std::vector<SignatureRow>> list_signatures(Conn& c, std::int64_t submission_id);
 // By id, without a scope: the caller checks the row's unit and region against the user itself.
-Result<std::optional<SubmissionRow>> find_submission_by_id(SqliteConn& c, std::int64_t id);
+Result<std::optional<SubmissionRow>> find_submission_by_id(Conn& c, std::int64_t id);
 
 struct TotpRow {
   std::int64_t user_id = 0;
@@ -295,10 +295,10 @@ struct TotpRow {
   std::int64_t last_step = -1;
 };
 // Replaces any earlier (pending or enabled) enrolment.
-Status upsert_totp(SqliteConn& c, const TotpRow& t);
-Result<std::optional<TotpRow>> find_totp(SqliteConn& c, std::int64_t user_id);
-Status update_totp(SqliteConn& c, const TotpRow& t);  // enabled, confirmed_at, last_step
-Status delete_totp(SqliteConn& c, std::int64_t user_id);
+Status upsert_totp(Conn& c, const TotpRow& t);
+Result<std::optional<TotpRow>> find_totp(Conn& c, std::int64_t user_id);
+Status update_totp(Conn& c, const TotpRow& t);  // enabled, confirmed_at, last_step
+Status delete_totp(Conn& c, std::int64_t user_id);
 // ==== end e-signatures and TOTP ===============================================================
 
 }  // namespace statgov::store

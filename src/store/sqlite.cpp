@@ -1,4 +1,7 @@
-#include "store/sqlite.hpp"
+// The SQLite side of Conn and Stmt, and what both backends share (open, exec).
+#include "store/conn.hpp"
+
+#include "store/postgres.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -42,7 +45,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
                     "Storage error in " + std::string(what) + ": " + msg);
 }
 
-Result<bool> Stmt::step() {
+Result<bool> Stmt::sqlite_step() {
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -57,7 +60,18 @@ Status Stmt::exec() {
   }
 }
 
-Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
+bool is_postgres_target(std::string_view t) {
+  return t.starts_with("postgresql://") || t.starts_with("postgres://") ||
+         (t.find('=') != std::string_view::npos &&
+          (t.starts_with("host=") || t.starts_with("hostaddr=") || t.starts_with("dbname=") ||
+           t.starts_with("service=") || t.starts_with("user=") || t.starts_with("port=")));
+}
+
+Result<Conn> Conn::open(const std::string& path, bool read_only) {
+  if (is_postgres_target(path)) {
+    SG_ASSIGN_OR_RETURN(auto pg, pg_open(path, read_only));
+    return Conn(std::move(pg));
+  }
   sqlite3* db = nullptr;
   int flags = (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
               SQLITE_OPEN_NOMUTEX;
@@ -67,7 +81,7 @@ Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
     sqlite3_close(db);
     return e;
   }
-  SqliteConn c(db);
+  Conn c(db);
   sqlite3_busy_timeout(db, 10000);
   sqlite3_extended_result_codes(db, 1);
   // NOTE: synchronous=FULL: a commit is on disk before we answer, so a kill -9 right after an
@@ -76,12 +90,48 @@ Result<SqliteConn> SqliteConn::open(const std::string& path, bool read_only) {
   return c;
 }
 
-SqliteConn::~SqliteConn() {
+Conn::Conn(sqlite3* db) : db_(db) {}
+
+Conn::Conn(std::unique_ptr<PgConn> pg) : pg_(std::move(pg)) {}
+
+Conn::Conn(Conn&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)), pg_(std::move(o.pg_)) { o.db_ = nullptr; }
+
+Conn::~Conn() {
   for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
   if (db_) sqlite3_close_v2(db_);
 }
 
-Result<Stmt> SqliteConn::prepare(std::string_view sql) {
+std::int64_t Conn::last_insert_id() const {
+  if (pg_) return pg_last_insert_id(*pg_);
+  return sqlite3_last_insert_rowid(db_);
+}
+
+int Conn::changes() const {
+  if (pg_) return pg_changes(*pg_);
+  return sqlite3_changes(db_);
+}
+
+bool Conn::in_transaction() const {
+  if (pg_) return pg_in_transaction(*pg_);
+  return sqlite3_get_autocommit(db_) == 0;
+}
+
+bool Conn::transaction_failed() const { return pg_ && pg_transaction_failed(*pg_); }
+
+bool Conn::connection_lost() const { return pg_ && pg_connection_lost(*pg_); }
+
+Error Conn::transaction_lost_error(std::string_view what) const {
+  if (pg_) return pg_connection_error(*pg_, what);
+  return sqlite_error(db_, what);
+}
+
+Status Conn::ensure_connected() {
+  if (pg_) return pg_ensure_connected(*pg_);
+  return Ok{};
+}
+
+Result<Stmt> Conn::prepare(std::string_view sql) {
+  if (pg_) return pg_prepare(sql);
   auto it = cache_.find(std::string(sql));
   if (it != cache_.end() && !*it->second.in_use) {
     *it->second.in_use = true;
@@ -102,7 +152,8 @@ Result<Stmt> SqliteConn::prepare(std::string_view sql) {
   return Stmt(db_, s);
 }
 
-Status SqliteConn::exec_script(const std::string& sql) {
+Status Conn::exec_script(const std::string& sql) {
+  if (pg_) return pg_exec_script(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {

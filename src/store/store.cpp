@@ -10,52 +10,65 @@ namespace statgov::store {
 
 namespace {
 
-Result<int> current_version(SqliteConn& c) {
-  SG_TRY(c.exec_script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
-  SG_ASSIGN_OR_RETURN(bool row, st.step());
-  return row ? st.int32(0) : 0;
+// Held for the length of a write transaction (and of the migrations) by every statgov process on
+// one PostgreSQL database: "statgov" in ASCII.
+constexpr const char* kPgBegin = "BEGIN; SELECT pg_advisory_xact_lock(32497584235310966)";
+
+const std::vector<Migration>& migrations_for(Dialect d) {
+  return d == Dialect::postgres ? postgres_migrations() : sqlite_migrations();
 }
 
-Status migrate(SqliteConn& c) {
-  SG_ASSIGN_OR_RETURN(int have, current_version(c));
-  const auto& all = sqlite_migrations();
-  int newest = all.empty() ? 0 : all.back().version;
-  if (have > newest) {
-    return make_error(ErrorKind::internal, "SCHEMA_TOO_NEW",
-                      "数据库版本比程序新，请使用新版程序", "The database schema is newer than this program");
-  }
-  for (const auto& m : all) {
-    if (m.version <= have) continue;
-    SG_TRY(c.exec_script("BEGIN IMMEDIATE"));
-    auto r = c.exec_script(m.sql);
-    if (r.ok()) r = c.exec_script("INSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ")");
-    if (!r.ok()) {
-      (void)c.exec_script("ROLLBACK");
-      return r;
+Status migrate(Conn& c) {
+  // One transaction for all pending steps: the schema ends at the old version or the newest.
+  SG_TRY(c.exec_script(c.dialect() == Dialect::postgres ? kPgBegin : "BEGIN IMMEDIATE"));
+  auto run = [&]() -> Status {
+    SG_TRY(c.exec_script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    int have = 0;
+    {
+      SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+      SG_ASSIGN_OR_RETURN(bool row, st.step());
+      have = row ? st.int32(0) : 0;
     }
-    SG_TRY(c.exec_script("COMMIT"));
+    const auto& all = migrations_for(c.dialect());
+    int newest = all.empty() ? 0 : all.back().version;
+    if (have > newest) {
+      return make_error(ErrorKind::internal, "SCHEMA_TOO_NEW",
+                        "数据库版本比程序新，请使用新版程序", "The database schema is newer than this program");
+    }
+    for (const auto& m : all) {
+      if (m.version <= have) continue;
+      SG_TRY(c.exec_script(m.sql));
+      SG_TRY(c.exec_script("INSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ")"));
+    }
+    return Ok{};
+  };
+  Status r = run();
+  if (!r.ok()) {
+    if (c.in_transaction()) (void)c.exec_script("ROLLBACK");
+    return r;
   }
-  return Ok{};
+  return c.exec_script("COMMIT");
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int readers) {
-  SG_ASSIGN_OR_RETURN(auto w, SqliteConn::open(path, false));
-  SG_TRY(w.exec_script("PRAGMA journal_mode=WAL;"));
+  SG_ASSIGN_OR_RETURN(auto w, Conn::open(path, false));
+  if (w.dialect() == Dialect::sqlite) SG_TRY(w.exec_script("PRAGMA journal_mode=WAL;"));
   SG_TRY(migrate(w));
-  std::unique_ptr<Store> s(new Store(path, std::make_unique<SqliteConn>(std::move(w))));
+  const Dialect dialect = w.dialect();
+  std::unique_ptr<Store> s(new Store(path, std::make_unique<Conn>(std::move(w))));
+  s->dialect_ = dialect;
   s->writer_thread_ = std::thread([st = s.get()] { st->writer_loop(); });
   for (int i = 0; i < readers; ++i) {
-    SG_ASSIGN_OR_RETURN(auto r, SqliteConn::open(path, true));
-    s->readers_.push_back(std::make_unique<SqliteConn>(std::move(r)));
+    SG_ASSIGN_OR_RETURN(auto r, Conn::open(path, true));
+    s->readers_.push_back(std::make_unique<Conn>(std::move(r)));
     s->idle_.push_back(s->readers_.back().get());
   }
   return s;
 }
 
-Store::Store(std::string path, std::unique_ptr<SqliteConn> writer)
+Store::Store(std::string path, std::unique_ptr<Conn> writer)
     : path_(std::move(path)), writer_(std::move(writer)) {}
 
 Store::~Store() {
@@ -70,7 +83,7 @@ Store::~Store() {
 Status Store::exec_on_writer_alone(std::string sql) {
   Status result = Ok{};
   Status ran = run_on_writer(
-      [&](SqliteConn& c) {
+      [&](Conn& c) {
         result = c.exec_script(sql);
         return result.ok();
       },
@@ -78,7 +91,7 @@ Status Store::exec_on_writer_alone(std::string sql) {
   return result.ok() ? ran : result;
 }
 
-Status Store::run_on_writer(std::function<bool(SqliteConn&)> fn, bool alone) {
+Status Store::run_on_writer(std::function<bool(Conn&)> fn, bool alone) {
   // NOTE: calling write() from inside a write function would wait for its own batch forever.
   assert(std::this_thread::get_id() != writer_thread_.get_id() && "nested Store::write");
   WriteJob job{std::move(fn), Ok{}, false, alone};
@@ -104,7 +117,9 @@ void Store::writer_loop() {
         WriteJob* job = queue_.front();
         queue_.pop_front();
         lock.unlock();
-        const bool fine = job->fn(*writer_);
+        Status conn = writer_->ensure_connected();
+        const bool fine = conn.ok() && job->fn(*writer_);
+        if (!conn.ok()) job->outcome = std::move(conn);
         lock.lock();
         if (!fine && job->outcome.ok()) {
           job->outcome = make_error(ErrorKind::internal, "STORAGE", "数据库维护语句失败", "A maintenance statement failed");
@@ -119,9 +134,9 @@ void Store::writer_loop() {
         queue_.pop_front();
       }
     }
-    Status begin = writer_->exec_script("BEGIN IMMEDIATE");
-    // Jobs [0, ran) took part in this transaction; the rest (if SQLite dropped the transaction
-    // under us) go back to the front of the queue for the next one, since they never ran.
+    Status begin = begin_batch();
+    // Jobs [0, ran) took part in this transaction; the rest (if the transaction was lost under
+    // us) go back to the front of the queue for the next one, since they never ran.
     std::size_t ran = begin.ok() ? 0 : batch.size();
     std::optional<Error> lost;
     if (begin.ok()) {
@@ -129,6 +144,10 @@ void Store::writer_loop() {
         ran = i + 1;
         if (Status sp = writer_->exec_script("SAVEPOINT w"); !sp.ok()) {
           batch[i]->outcome = std::move(sp);  // never ran: must not be acknowledged
+          if (!writer_->in_transaction()) {
+            lost = writer_->transaction_lost_error("write");
+            break;
+          }
           continue;
         }
         bool fine = false;
@@ -139,18 +158,26 @@ void Store::writer_loop() {
           fine = false;
           batch[i]->outcome = make_error(ErrorKind::internal, "INTERNAL", "写入时发生内部错误", "Internal error during a write");
         }
-        if (!fine && sqlite3_get_autocommit(writer_->raw())) {
-          // On a full disk or an I/O error SQLite may roll back the whole transaction by itself:
-          // every job before this one is undone too, and none of them may be acknowledged.
-          lost = sqlite_error(writer_->raw(), "write");
+        if (!writer_->in_transaction()) {
+          // On a full disk or an I/O error SQLite may roll back the whole transaction by itself,
+          // and a PostgreSQL connection that broke took its transaction with it: every job
+          // before this one is undone too, and none of them may be acknowledged.
+          lost = writer_->transaction_lost_error("write");
           break;
+        }
+        if (fine && writer_->transaction_failed()) {
+          // PostgreSQL: a statement failed and the function went on as if not (SQLite would have
+          // kept the transaction usable). Its work can't be kept.
+          fine = false;
+          batch[i]->outcome = make_error(ErrorKind::internal, "STORAGE", "写入时数据库语句失败",
+                                         "A statement failed during the write; nothing of it was saved");
         }
         if (!fine) (void)writer_->exec_script("ROLLBACK TO w");
         (void)writer_->exec_script("RELEASE w");
       }
     }
     Status commit = lost ? Status(*lost) : begin.ok() ? writer_->exec_script("COMMIT") : begin;
-    if (!commit.ok() && !sqlite3_get_autocommit(writer_->raw())) (void)writer_->exec_script("ROLLBACK");
+    if (!commit.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
     writes_ += ran;
     {
@@ -166,14 +193,32 @@ void Store::writer_loop() {
   }
 }
 
+Status Store::begin_batch() {
+  if (dialect_ == Dialect::sqlite) return writer_->exec_script("BEGIN IMMEDIATE");
+  SG_TRY(writer_->ensure_connected());
+  Status begin = writer_->exec_script(kPgBegin);
+  // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can
+  // be opened again and the batch started on the new one.
+  if (!begin.ok() && writer_->connection_lost() && writer_->ensure_connected().ok()) {
+    begin = writer_->exec_script(kPgBegin);
+  }
+  if (!begin.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
+  return begin;
+}
+
 Status Store::backup_to(const std::string& path) {
+  if (dialect_ == Dialect::postgres) {
+    return make_error(ErrorKind::invalid, "UNSUPPORTED",
+                      "PostgreSQL 数据库不支持 statgov backup；请用 pg_basebackup（或 pg_dump）备份",
+                      "statgov backup works on SQLite only; back up PostgreSQL with pg_basebackup (or pg_dump)");
+  }
   sqlite3* dest = nullptr;
   if (sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     Error e = sqlite_error(dest, "open backup target " + path);
     sqlite3_close(dest);
     return e;
   }
-  Status result = read([&](SqliteConn& src) -> Status {
+  Status result = read([&](Conn& src) -> Status {
     // The read connection sees one consistent snapshot (WAL) for the whole copy.
     sqlite3_backup* b = sqlite3_backup_init(dest, "main", src.raw(), "main");
     if (!b) return sqlite_error(dest, "backup init");
@@ -195,7 +240,7 @@ Status Store::backup_to(const std::string& path) {
 }
 
 int Store::schema_version() {
-  return read([](SqliteConn& c) -> int {
+  return read([](Conn& c) -> int {
     auto st = c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
     if (!st.ok()) return -1;
     auto row = st->step();
@@ -204,10 +249,15 @@ int Store::schema_version() {
 }
 
 Store::Lease::Lease(Store& s) : store(s), conn(nullptr) {
-  std::unique_lock lock(s.pool_mu_);
-  s.pool_cv_.wait(lock, [&] { return !s.idle_.empty(); });
-  conn = s.idle_.back();
-  s.idle_.pop_back();
+  {
+    std::unique_lock lock(s.pool_mu_);
+    s.pool_cv_.wait(lock, [&] { return !s.idle_.empty(); });
+    conn = s.idle_.back();
+    s.idle_.pop_back();
+  }
+  // PostgreSQL: a connection the server dropped is opened again here; if that fails, the
+  // statements fail with a 503 error and the next lease tries again.
+  if (s.dialect_ == Dialect::postgres) (void)conn->ensure_connected();
 }
 
 Store::Lease::~Lease() {

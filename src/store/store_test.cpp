@@ -2,6 +2,7 @@
 
 #include "store/migrations.hpp"
 #include "store/repos.hpp"
+#include "store/test_database.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,35 +19,45 @@ class StoreTest : public ::testing::Test {
     std::random_device rd;
     dir_ = std::filesystem::temp_directory_path() / ("statgov-store-" + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
-    auto s = Store::open((dir_ / "s.db").string());
+    db_ = std::make_unique<TestDatabase>(dir_ / "s.db");
+    auto s = Store::open(db_->target());
     ASSERT_TRUE(s.ok()) << s.error().message_en;
     store_ = std::move(s).value();
   }
   void TearDown() override {
     store_.reset();
+    db_.reset();
     std::filesystem::remove_all(dir_);
   }
+  const std::vector<Migration>& migrations() const {
+    return store_->dialect() == Dialect::postgres ? postgres_migrations() : sqlite_migrations();
+  }
   Status add_region(const std::string& code) {
-    return store_->write([&](SqliteConn& c) { return upsert_region(c, {code, "r" + code, 4, "", "2023", ""}); });
+    return store_->write([&](Conn& c) { return upsert_region(c, {code, "r" + code, 4, "", "2023", ""}); });
   }
   std::int64_t regions() {
-    return store_->read([](SqliteConn& c) { return count_rows(c, "regions"); }).value();
+    return store_->read([](Conn& c) { return count_rows(c, "regions"); }).value();
   }
   std::filesystem::path dir_;
+  std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Store> store_;
 };
 
 TEST_F(StoreTest, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schema_version(), sqlite_migrations().back().version);
+  EXPECT_EQ(store_->schema_version(), migrations().back().version);
+  EXPECT_EQ(sqlite_migrations().size(), postgres_migrations().size()) << "one migration per version per dialect";
+  const int newest = migrations().back().version;
   store_.reset();
-  auto again = Store::open((dir_ / "s.db").string());
+  auto again = Store::open(db_->target());
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), sqlite_migrations().back().version);
+  EXPECT_EQ((*again)->schema_version(), newest);
+  EXPECT_EQ((*again)->read([](Conn& c) { return count_rows(c, "schema_version"); }).value(), newest)
+      << "each version recorded once";
 }
 
 TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
   ASSERT_TRUE(add_region("430202001000").ok());
-  auto bad = store_->write([&](SqliteConn& c) -> Status {
+  auto bad = store_->write([&](Conn& c) -> Status {
     SG_TRY(upsert_region(c, {"430202002000", "x", 4, "", "2023", ""}));
     return make_error(ErrorKind::invalid, "NOPE", "不", "no");
   });
@@ -60,7 +71,7 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
   // failing ones (odd) must leave nothing behind.
   std::atomic<bool> release{false};
   std::thread slow([&] {
-    (void)store_->write([&](SqliteConn& c) -> Status {
+    (void)store_->write([&](Conn& c) -> Status {
       while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       return upsert_region(c, {"430202999000", "slow", 4, "", "2023", ""});
     });
@@ -71,7 +82,7 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
   std::atomic<int> ok{0}, failed{0};
   for (int i = 0; i < 40; ++i) {
     ts.emplace_back([&, i] {
-      auto r = store_->write([&](SqliteConn& c) -> Status {
+      auto r = store_->write([&](Conn& c) -> Status {
         SG_TRY(upsert_region(c, {"430202" + std::to_string(100 + i) + "000", "t", 4, "", "2023", ""}));
         if (i % 2) return make_error(ErrorKind::invalid, "ODD", "奇数", "odd");
         return Ok{};
@@ -90,13 +101,173 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
 }
 
 TEST_F(StoreTest, OnlineBackupIsConsistent) {
+  if (store_->dialect() == Dialect::postgres) {
+    auto r = store_->backup_to((dir_ / "backup.db").string());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "UNSUPPORTED");
+    EXPECT_NE(r.error().message_en.find("pg_basebackup"), std::string::npos) << r.error().message_en;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "backup.db"));
+    return;
+  }
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(add_region("4302021" + std::to_string(10 + i) + "000").ok());
   auto target = (dir_ / "backup.db").string();
   ASSERT_TRUE(store_->backup_to(target).ok());
   auto copy = Store::open(target);
   ASSERT_TRUE(copy.ok());
-  EXPECT_EQ((*copy)->read([](SqliteConn& c) { return count_rows(c, "regions"); }).value(), 30);
+  EXPECT_EQ((*copy)->read([](Conn& c) { return count_rows(c, "regions"); }).value(), 30);
   EXPECT_FALSE(store_->backup_to((dir_ / "no/such/dir/x.db").string()).ok());
+}
+
+// Values travel unchanged both ways on both backends: bytes with NULs, 64-bit integers, doubles,
+// UTF-8 text, NULL; and what PostgreSQL returns as NUMERIC (SUM of BIGINT) or BOOLEAN reads as
+// an integer.
+TEST_F(StoreTest, ValuesRoundTrip) {
+  const std::string bytes("PK\x03\x04\0\xff\0zip", 10);
+  const std::int64_t big = 9007199254740993;  // not exact as a double
+  auto w = store_->write([&](Conn& c) -> Status {
+    SG_TRY(c.exec_script("CREATE TABLE rt (b BYTEA, n BIGINT, r DOUBLE PRECISION, s TEXT, z TEXT)"));
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("INSERT INTO rt (b, n, r, s, z) VALUES (:b, :n, :r, :s, :z)"));
+    st.set_blob(":b", bytes).set(":n", big).set(":r", 0.1).set(":s", std::string("统计 'q' :x ?")).bind_null(5);
+    SG_TRY(st.exec());
+    EXPECT_EQ(c.changes(), 1);
+    return Ok{};
+  });
+  ASSERT_TRUE(w.ok()) << w.error().message_en;
+  auto r = store_->read([&](Conn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT b, n, r, s, z, ':not_a_param ?', CAST(n AS TEXT) FROM rt WHERE n = ?1"));
+    st.bind(1, big);
+    SG_ASSIGN_OR_RETURN(bool row, st.step());
+    EXPECT_TRUE(row);
+    if (!row) return Ok{};
+    EXPECT_EQ(st.text(0), bytes);
+    EXPECT_EQ(st.int64(1), big);
+    EXPECT_EQ(st.real(2), 0.1);
+    EXPECT_EQ(st.text(3), "统计 'q' :x ?");
+    EXPECT_TRUE(st.is_null(4));
+    EXPECT_FALSE(st.opt_int64(4).has_value());
+    EXPECT_EQ(st.text(5), ":not_a_param ?");
+    EXPECT_EQ(st.text(6), std::to_string(big));
+    SG_ASSIGN_OR_RETURN(bool more, st.step());
+    EXPECT_FALSE(more);
+    SG_ASSIGN_OR_RETURN(auto sum, c.prepare("SELECT SUM(n), COUNT(*) > 0 FROM rt"));
+    SG_ASSIGN_OR_RETURN(bool srow, sum.step());
+    EXPECT_TRUE(srow);
+    EXPECT_EQ(sum.int64(0), big);
+    EXPECT_EQ(sum.int64(1), 1);
+    return Ok{};
+  });
+  ASSERT_TRUE(r.ok()) << r.error().message_en;
+}
+
+TEST_F(StoreTest, DuplicateKeyIsAConflict) {
+  ASSERT_TRUE(add_region("430202001000").ok());
+  auto dup = store_->write([&](Conn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("INSERT INTO regions (code, name, level, vintage) VALUES (?, 'x', 4, '2023')"));
+    st.bind(1, "430202001000");
+    return st.exec();
+  });
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(dup.error().code, "CONFLICT");
+  EXPECT_TRUE(add_region("430202002000").ok()) << "the writer goes on after a failed write";
+  EXPECT_EQ(regions(), 2);
+}
+
+// Two Stores on one database (two `serve` processes): the audit chain, which each write extends
+// from the last entry it reads, stays one chain. SQLite serializes with BEGIN IMMEDIATE,
+// PostgreSQL with the advisory lock each batch takes.
+TEST_F(StoreTest, TwoStoresOnOneDatabaseSerializeWrites) {
+  auto other = Store::open(db_->target(), 1);
+  ASSERT_TRUE(other.ok()) << other.error().message_en;
+  std::vector<std::thread> ts;
+  std::atomic<int> failed{0};
+  for (Store* s : {store_.get(), other->get()}) {
+    for (int t = 0; t < 3; ++t) {
+      ts.emplace_back([&, s, t] {
+        for (int i = 0; i < 15; ++i) {
+          auto r = s->write([&](Conn& c) {
+            return append_audit(c, "2026-11-26T10:00:00Z", "t" + std::to_string(t), "test", "x", json{{"i", i}});
+          });
+          if (!r.ok()) ++failed;
+        }
+      });
+    }
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(failed, 0);
+  auto rows = store_->read([](Conn& c) { return list_audit(c); }).value();
+  ASSERT_EQ(rows.size(), 90u);
+  std::string prev(64, '0');
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.prev_hash, prev) << "entry " << r.id << " does not follow the one before it";
+    EXPECT_EQ(r.hash, audit_hash(r));
+    prev = r.hash;
+  }
+}
+
+// ---- PostgreSQL only: the connection going away ------------------------------------------------
+
+// Ends every other session on the test database, as a server restart or failover does.
+void drop_connections(const std::string& target) {
+  auto c = Conn::open(target, false);
+  ASSERT_TRUE(c.ok()) << c.error().message_en;
+  ASSERT_TRUE(c->exec_script("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()").ok());
+}
+
+TEST_F(StoreTest, PostgresReconnectsAfterTheServerDropsTheConnections) {
+  if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL connections only";
+  ASSERT_TRUE(add_region("430202001000").ok());
+  drop_connections(db_->target());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Nothing was in flight: the next write and the next reads find new connections by themselves.
+  auto w = add_region("430202002000");
+  EXPECT_TRUE(w.ok()) << w.error().message_en;
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(regions(), 2);
+}
+
+TEST_F(StoreTest, PostgresWriteWhoseConnectionDiesIsNotAcknowledged) {
+  if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL connections only";
+  ASSERT_TRUE(add_region("430202001000").ok());
+  auto w = store_->write([&](Conn& c) -> Status {
+    SG_TRY(upsert_region(c, {"430202002000", "lost", 4, "", "2023", ""}));
+    SG_ASSIGN_OR_RETURN(auto pid, c.prepare("SELECT pg_backend_pid()"));
+    SG_ASSIGN_OR_RETURN(bool row, pid.step());
+    EXPECT_TRUE(row);
+    // The server ends this very session before the commit; the function itself saw no error.
+    auto admin = Conn::open(db_->target(), false);
+    if (!admin.ok()) return std::move(admin).error();
+    SG_TRY(admin->exec_script("SELECT pg_terminate_backend(" + std::to_string(pid.int64(0)) + ")"));
+    return Ok{};
+  });
+  ASSERT_FALSE(w.ok()) << "a write whose transaction died must not be acknowledged";
+  EXPECT_EQ(w.error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(regions(), 1);
+  EXPECT_TRUE(add_region("430202003000").ok()) << "the next write reconnects";
+  EXPECT_EQ(regions(), 2);
+}
+
+TEST_F(StoreTest, PostgresFunctionThatIgnoresAFailedStatementIsRolledBack) {
+  if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL transactions only";
+  auto w = store_->write([&](Conn& c) -> Status {
+    SG_TRY(upsert_region(c, {"430202001000", "a", 4, "", "2023", ""}));
+    (void)c.exec_script("SELECT no_such_column FROM regions");  // fails; the function goes on
+    return Ok{};
+  });
+  EXPECT_FALSE(w.ok()) << "PostgreSQL aborted the transaction: nothing of it may be reported saved";
+  EXPECT_EQ(regions(), 0);
+  EXPECT_TRUE(add_region("430202002000").ok());
+}
+
+TEST_F(StoreTest, PostgresReadOnlySessionAnswersUnavailable) {
+  if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL sessions only";
+  ASSERT_TRUE(store_->exec_on_writer_alone("SET default_transaction_read_only = on").ok());
+  auto w = add_region("430202001000");
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(w.error().code, "STORAGE_READ_ONLY");
+  ASSERT_TRUE(store_->exec_on_writer_alone("SET default_transaction_read_only = off").ok());
+  EXPECT_TRUE(add_region("430202001000").ok());
 }
 
 }  // namespace

@@ -1,0 +1,236 @@
+// A database connection and its prepared statements, over SQLite (a file) or PostgreSQL (libpq).
+// The backend is chosen when the connection opens (Conn::open) and every call branches on it
+// once: the SQLite path stays inline and allocation-free, the PostgreSQL path is out of line
+// (postgres.cpp). One Conn is used by one thread at a time; the Store hands connections out and
+// guarantees that. Nothing here knows the schema: that lives in repos.cpp and the migrations.
+#pragma once
+
+#include "base/result.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace statgov::store {
+
+enum class Dialect { sqlite, postgres };
+
+// true: `target` names a PostgreSQL database (postgresql:// or postgres:// URL, or a libpq
+// keyword string such as "host=... dbname=..."); false: it is a SQLite file path.
+bool is_postgres_target(std::string_view target);
+// The target with its password (if any) replaced by ***, for logs and messages.
+std::string redact_target(std::string_view target);
+
+struct PgStmt;  // postgres.hpp
+struct PgConn;  // postgres.hpp
+
+class Stmt {
+ public:
+  // in_use: the connection's cache flag of a cached statement (reset, not finalized, at the end).
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool* in_use = nullptr) : db_(db), s_(s), in_use_(in_use) {}
+  // PostgreSQL: `owned` statements are deleted at the end, cached ones handed back.
+  Stmt(PgStmt* p, bool owned) : pg_(p), pg_owned_(owned) {}
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), s_(o.s_), in_use_(o.in_use_), pg_(o.pg_), pg_owned_(o.pg_owned_) {
+    o.s_ = nullptr;
+    o.in_use_ = nullptr;
+    o.pg_ = nullptr;
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt& operator=(Stmt&&) = delete;
+  ~Stmt() {
+    if (pg_) [[unlikely]] {
+      pg_release();
+    } else if (in_use_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+      *in_use_ = false;
+    } else {
+      sqlite3_finalize(s_);
+    }
+  }
+
+  // Parameters are 1-based, as in SQLite. On PostgreSQL an integer travels as INT8, a double as
+  // FLOAT8, a blob as BYTEA and text untyped (the server infers it from where it is used).
+  Stmt& bind(int i, std::int64_t v) {
+    if (pg_) [[unlikely]] pg_bind(i, v);
+    else sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, double v) {
+    if (pg_) [[unlikely]] pg_bind(i, v);
+    else sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, std::string_view v) {
+    if (pg_) [[unlikely]] pg_bind(i, v, false);
+    else sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  // Bytes that need not be text (a zip, an uploaded file): BLOB on SQLite, BYTEA on PostgreSQL.
+  // text() reads them back on both.
+  Stmt& bind_blob(int i, std::string_view v) {
+    if (pg_) [[unlikely]] pg_bind(i, v, true);
+    else sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    if (pg_) [[unlikely]] pg_bind_null(i);
+    else sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // Named parameters (":name"). Binding a name the statement lacks is a no-op, so optional
+  // clauses (scope filters) can be bound unconditionally.
+  template <typename T>
+  Stmt& set(const char* name, const T& v) {
+    int i = param_index(name);
+    if (i > 0) bind(i, v);
+    return *this;
+  }
+  Stmt& set_blob(const char* name, std::string_view v) {
+    int i = param_index(name);
+    if (i > 0) bind_blob(i, v);
+    return *this;
+  }
+  template <typename T>
+  Stmt& bind(int i, const std::optional<T>& v) {
+    if (v) return bind(i, *v);
+    return bind_null(i);
+  }
+
+  // true: a row is ready; false: done. Errors are returned. On PostgreSQL the first step runs
+  // the statement and fetches its whole result; the next ones walk it.
+  Result<bool> step() {
+    if (pg_) [[unlikely]] return pg_step();
+    return sqlite_step();
+  }
+  Status exec();  // step until done
+  void reset() {
+    if (pg_) [[unlikely]] pg_reset();
+    else sqlite3_reset(s_);
+  }
+
+  // int64() also reads what PostgreSQL returns as NUMERIC (SUM of a BIGINT) or BOOLEAN.
+  std::int64_t int64(int col) const {
+    if (pg_) [[unlikely]] return pg_int64(col);
+    return sqlite3_column_int64(s_, col);
+  }
+  int int32(int col) const { return static_cast<int>(int64(col)); }
+  double real(int col) const {
+    if (pg_) [[unlikely]] return pg_real(col);
+    return sqlite3_column_double(s_, col);
+  }
+  bool is_null(int col) const {
+    if (pg_) [[unlikely]] return pg_is_null(col);
+    return sqlite3_column_type(s_, col) == SQLITE_NULL;
+  }
+  std::string text(int col) const {
+    if (pg_) [[unlikely]] return pg_text(col);
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+  std::optional<std::int64_t> opt_int64(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return int64(col);
+  }
+
+ private:
+  int param_index(const char* name) const {
+    if (pg_) [[unlikely]] return pg_param_index(name);
+    return sqlite3_bind_parameter_index(s_, name);
+  }
+  Result<bool> sqlite_step();
+  // PostgreSQL (postgres.cpp)
+  void pg_release();
+  void pg_bind(int i, std::int64_t v);
+  void pg_bind(int i, double v);
+  void pg_bind(int i, std::string_view v, bool blob);
+  void pg_bind_null(int i);
+  int pg_param_index(const char* name) const;
+  Result<bool> pg_step();
+  void pg_reset();
+  std::int64_t pg_int64(int col) const;
+  double pg_real(int col) const;
+  bool pg_is_null(int col) const;
+  std::string pg_text(int col) const;
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* s_ = nullptr;
+  bool* in_use_ = nullptr;
+  PgStmt* pg_ = nullptr;
+  bool pg_owned_ = false;
+};
+
+class Conn {
+ public:
+  // `target`: a SQLite file path or a PostgreSQL conninfo (is_postgres_target). read_only: a
+  // SQLite file opened read-only, a PostgreSQL session whose transactions are read-only.
+  static Result<Conn> open(const std::string& target, bool read_only);
+  Conn(Conn&& o) noexcept;
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  Conn& operator=(Conn&&) = delete;
+  ~Conn();
+
+  Dialect dialect() const { return pg_ ? Dialect::postgres : Dialect::sqlite; }
+
+  // Statements are compiled once per connection and cached by their text; a statement still in
+  // use (e.g. an outer loop) is not shared: a second, uncached one is prepared instead.
+  // PostgreSQL: ?, ?N and :name become $n here (outside string literals and :: casts).
+  Result<Stmt> prepare(std::string_view sql);
+  // One or more statements separated by ';', no parameters, no rows.
+  Status exec_script(const std::string& sql);
+  // The id the last INSERT gave its row (PostgreSQL: lastval(), so only after an INSERT into a
+  // table with an identity column).
+  std::int64_t last_insert_id() const;
+  // Rows the last INSERT/UPDATE/DELETE changed.
+  int changes() const;
+  // SQLite only (backup, autocommit state).
+  sqlite3* raw() const { return db_; }
+
+  // Transaction state as the server sees it: inside one (possibly failed), or not. On a
+  // connection that was lost, false: whatever it held is gone.
+  bool in_transaction() const;
+  // PostgreSQL: a statement of the open transaction failed and only ROLLBACK (TO) is accepted
+  // now. SQLite: never (a failed statement leaves the transaction usable).
+  bool transaction_failed() const;
+  // The error to report for a transaction that ended under us (connection lost, SQLite rolled
+  // it back by itself).
+  Error transaction_lost_error(std::string_view what) const;
+  // PostgreSQL: the connection is known to be gone.
+  bool connection_lost() const;
+  // PostgreSQL: notices a connection the server closed, and opens it again (PQreset: the same
+  // conninfo, so a multi-host URL finds the current primary). Only call it where no statement
+  // and no transaction is open. SQLite: nothing to do.
+  Status ensure_connected();
+
+ private:
+  explicit Conn(sqlite3* db);
+  explicit Conn(std::unique_ptr<PgConn> pg);
+  Result<Stmt> pg_prepare(std::string_view sql);
+  Status pg_exec_script(const std::string& sql);
+
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
+  };
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, Cached> cache_;
+  std::unique_ptr<PgConn> pg_;
+};
+
+// NOTE: the old name, kept so that branches written before the rename still build after the merge.
+using SqliteConn = Conn;
+
+Error sqlite_error(sqlite3* db, std::string_view what);
+
+}  // namespace statgov::store
