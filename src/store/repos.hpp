@@ -74,6 +74,8 @@ Status insert_form(SqliteConn& c, const FormRow& f);
 // version 0 = latest
 Result<std::optional<FormRow>> find_form(SqliteConn& c, std::string_view code, int version = 0);
 Result<std::vector<FormRow>> latest_forms(SqliteConn& c);
+// The newest version number of a form, without its definition; nullopt if there is no such form.
+Result<std::optional<int>> latest_form_version(SqliteConn& c, std::string_view code);
 
 // ---- submissions ----------------------------------------------------------------------------
 struct SubmissionRow {
