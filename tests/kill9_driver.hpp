@@ -344,6 +344,29 @@ Counts run(const Options& o, Log&& log) {
   }
   n.rejected = rejected;
 
+  // Before any retry: every acknowledged submission must be in the file as acknowledged. (A retry
+  // would re-create a lost one under its key and hide the loss.)
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(o.db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT id FROM submissions WHERE unit_id = ?1 AND form_code = 'B204-1' AND period = ?2", -1, &st,
+                       nullptr);
+    for (const auto& mine : sent) {
+      for (const auto& s : mine) {
+        if (!s.acked) continue;
+        const std::string period = s.target.period();
+        sqlite3_bind_int64(st, 1, s.target.unit);
+        sqlite3_bind_text(st, 2, period.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != s.id) ++n.lost;
+        sqlite3_reset(st);
+      }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (n.lost) log(std::to_string(n.lost) + " acknowledged submissions missing after the restart, before any retry");
+  }
+
   // After the last restart: retry every key, acknowledged or not. An acknowledged one must answer
   // the same submission; an unknown one must end up there exactly once too.
   threads.clear();
