@@ -109,8 +109,8 @@ int main(int argc, char** argv) {
   std::string statgov = arg(argc, argv, "statgov", "./build/statgov");
   std::string data = arg(argc, argv, "data", "data");
   int units = std::stoi(arg(argc, argv, "units", "3000"));
-  // Handlers block while their write waits for the group commit, so the server needs enough I/O
-  // threads for the batch to fill.
+  // Handlers block while their write waits for the group commit, so the server needs enough
+  // handler threads for the batch to fill.
   std::string threads = arg(argc, argv, "threads", "64");
   double seconds = std::stod(arg(argc, argv, "seconds", "5"));
   std::vector<int> levels;

@@ -258,7 +258,7 @@ int run(int argc, char** argv) {
   std::string port_file;
   serve->add_option("--listen", listen, "address:port (port 0 = any free port)")->capture_default_str();
   serve->add_option("--web", web_dir, "built web client folder (empty = API only)")->capture_default_str();
-  serve->add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--threads", threads, "request handler threads")->check(CLI::Range(1, 256))->capture_default_str();
   serve->add_flag("--secure-cookies", secure_cookies, "mark cookies Secure (when served over TLS)");
   serve->add_option("--port-file", port_file, "write the bound port to this file once listening");
   double rate_limit = 100;

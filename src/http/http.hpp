@@ -2,7 +2,8 @@
 // static files with a single-page-app fallback. Knows nothing of statistics.
 //
 // Thread safety: the Router is built before start() and only read afterwards. Handlers run on
-// the server's io threads, several at once; they must be thread-safe themselves.
+// the server's handler pool (ServerOptions::threads threads), several at once, never on the io
+// threads that read and write the sockets; they must be thread-safe themselves.
 #pragma once
 
 #include "base/result.hpp"
@@ -89,7 +90,7 @@ class Router {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;  // 0 = any free port
-  int threads = 4;
+  int threads = 4;  // handlers that may run (and block) at once; io threads: min(threads, cores)
   std::size_t max_body = 32 * 1024 * 1024;
   std::string static_dir;  // serve files from here for non-API GETs; empty = none
   std::string api_prefix = "/api/";
@@ -107,7 +108,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts the io threads; returns an error message on failure (e.g. port in use).
+  // Binds and starts the io and handler threads; returns an error message on failure (e.g. port in use).
   std::optional<std::string> start();
   unsigned short port() const { return port_; }
   void stop();

@@ -90,6 +90,11 @@ struct Server::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
+  // Handlers run on this pool, never on the io threads: a handler may block for milliseconds (a
+  // submit waits for its group commit), and an io thread that blocks stalls every connection it
+  // would otherwise serve. The pool's queue is first in, first out, so under overload requests
+  // wait their turn instead of some connections starving while others are served.
+  std::unique_ptr<asio::thread_pool> handlers;
   std::filesystem::path static_root;
 
   Impl(const Router& r, ServerOptions o) : router(r), opt(std::move(o)) {}
@@ -142,6 +147,20 @@ struct Server::Impl {
     }
   }
 
+  // Runs handle(req) on the handler pool and resumes the calling session on its own executor with
+  // the response. `req` lives in the session's frame, which stays suspended until then.
+  asio::awaitable<Response> dispatch(Request& req) {
+    auto io = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
+        [this, &req, io](auto done) {
+          asio::post(*handlers, [this, &req, io, done = std::move(done)]() mutable {
+            Response r = handle(req);
+            asio::post(io, [done = std::move(done), r = std::move(r)]() mutable { std::move(done)(std::move(r)); });
+          });
+        },
+        asio::use_awaitable);
+  }
+
   asio::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
@@ -185,7 +204,7 @@ struct Server::Impl {
         req.body = std::move(msg.body());
         req.remote_ip = remote;
         auto t0 = std::chrono::steady_clock::now();
-        resp = handle(req);
+        resp = co_await dispatch(req);
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
         spdlog::debug("{} {} {} {}us", req.method, req.path, resp.status, us);
         if (req.method == "HEAD") resp.body.clear();
@@ -276,7 +295,11 @@ std::optional<std::string> Server::start() {
   if (ec) return "cannot listen on " + im.opt.address + ":" + std::to_string(im.opt.port) + ": " + ec.message();
   port_ = im.acceptor.local_endpoint().port();
   asio::co_spawn(im.ioc, im.listen(), asio::detached);
-  for (int i = 0; i < std::max(1, im.opt.threads); ++i) {
+  // opt.threads handlers may run (and block) at once; the sockets need no more io threads than cores.
+  const int handlers = std::max(1, im.opt.threads);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  im.handlers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(handlers));
+  for (int i = 0; i < std::min(handlers, cores); ++i) {
     im.threads.emplace_back([&im] { im.ioc.run(); });
   }
   return std::nullopt;
@@ -289,6 +312,7 @@ void Server::stop() {
     im->acceptor.close(ec);
   });
   impl_->ioc.stop();
+  if (impl_->handlers) impl_->handlers->stop();
 }
 
 void Server::wait() {
@@ -297,6 +321,9 @@ void Server::wait() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  // After the io threads: a handler still running posts its response to the stopped io_context,
+  // which drops it. Joining here means no handler outlives the router it uses.
+  if (impl_->handlers) impl_->handlers->join();
 }
 
 }  // namespace statgov::http

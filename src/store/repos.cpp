@@ -253,6 +253,14 @@ Result<std::optional<FormRow>> find_form(Conn& c, std::string_view code, int ver
   });
 }
 
+Result<std::optional<int>> latest_form_version(Conn& c, std::string_view code) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT MAX(version) FROM forms WHERE code = :code"));
+  st.set(":code", code);
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row || st.is_null(0)) return std::optional<int>();
+  return std::optional<int>(st.int32(0));
+}
+
 Result<std::vector<FormRow>> latest_forms(Conn& c) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT f.code, f.version, f.definition, f.created_at, f.created_by FROM forms f "

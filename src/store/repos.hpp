@@ -74,6 +74,8 @@ Status insert_form(Conn& c, const FormRow& f);
 // version 0 = latest
 Result<std::optional<FormRow>> find_form(Conn& c, std::string_view code, int version = 0);
 Result<std::vector<FormRow>> latest_forms(Conn& c);
+// The newest version number of a form, without its definition; nullopt if there is no such form.
+Result<std::optional<int>> latest_form_version(Conn& c, std::string_view code);
 
 // ---- submissions ----------------------------------------------------------------------------
 struct SubmissionRow {

@@ -94,14 +94,14 @@ Status Store::exec_on_writer_alone(std::string sql) {
 Status Store::run_on_writer(std::function<bool(Conn&)> fn, bool alone) {
   // NOTE: calling write() from inside a write function would wait for its own batch forever.
   assert(std::this_thread::get_id() != writer_thread_.get_id() && "nested Store::write");
-  WriteJob job{std::move(fn), Ok{}, false, alone};
+  WriteJob job{std::move(fn), Ok{}, false, alone, {}};
   std::unique_lock lock(queue_mu_);
   if (stopping_) {
     return make_error(ErrorKind::internal, "STORAGE_CLOSED", "数据库已关闭", "The database is closed");
   }
   queue_.push_back(&job);
   queue_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return job.done; });
+  job.done_cv.wait(lock, [&] { return job.done; });
   return std::move(job.outcome);
 }
 
@@ -125,7 +125,7 @@ void Store::writer_loop() {
           job->outcome = make_error(ErrorKind::internal, "STORAGE", "数据库维护语句失败", "A maintenance statement failed");
         }
         job->done = true;
-        done_cv_.notify_all();
+        job->done_cv.notify_one();
         continue;
       }
       // A job that must run alone ends the batch before it.
@@ -186,10 +186,10 @@ void Store::writer_loop() {
         // A failed commit undoes every job in the batch, including those that succeeded.
         if (!commit.ok() && batch[i]->outcome.ok()) batch[i]->outcome = commit;
         batch[i]->done = true;
+        batch[i]->done_cv.notify_one();
       }
       for (std::size_t i = batch.size(); i > ran; --i) queue_.push_front(batch[i - 1]);
     }
-    done_cv_.notify_all();
   }
 }
 

@@ -97,6 +97,10 @@ class Store {
     Status outcome;
     bool done = false;
     bool alone = false;  // run by itself, outside any transaction
+    // Wakes only this job's caller. One shared condition variable woke every waiting request at
+    // every commit (tens of futex calls per submit at 64 clients). Notified under queue_mu_, so
+    // the caller can't return and destroy the job before the writer is done with it.
+    std::condition_variable done_cv;
   };
   Status begin_batch();
   Status run_on_writer(std::function<bool(Conn&)> fn, bool alone = false);
@@ -107,7 +111,6 @@ class Store {
   std::unique_ptr<Conn> writer_;  // writer thread only
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;   // work arrived, or stop
-  std::condition_variable done_cv_;    // a batch finished
   std::deque<WriteJob*> queue_;        // guarded by queue_mu_
   bool stopping_ = false;              // guarded by queue_mu_
   std::thread writer_thread_;
