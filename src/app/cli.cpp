@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include "api/api.hpp"
+#include "app/ca_cli.hpp"
 #include "app/portal_cli.hpp"
 #include "base/crypto.hpp"
 #include "notify/senders.hpp"
@@ -354,6 +355,8 @@ int run(int argc, char** argv) {
   // release keygen | verify | pack, and `portal` (app/portal_cli.cpp); none opens the database.
   PortalCommands portal_commands;
   portal_commands.add(cli, *release);
+  CaCommands ca_commands;
+  ca_commands.add(cli);
 
   try {
     cli.parse(argc, argv);
@@ -362,6 +365,7 @@ int run(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   if (auto rc = portal_commands.run()) return *rc;
+  if (auto rc = ca_commands.run()) return *rc;
 
   if (*sign) return run_sign(sign_keygen->parsed(), sign_out, sign_key, sign_payload);
   if (*restore) {
