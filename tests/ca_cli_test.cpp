@@ -216,6 +216,10 @@ TEST(CaCli, ErrorsAreClearAndNonZero) {
   // Both --serial and --user: CLI11 refuses before anything runs.
   auto both = run_statgov("ca revoke --dir " + d + " --serial 01 --user x");
   EXPECT_NE(both.code, 0);
+  // A cert-only staff mode without a client CA cannot start.
+  auto serve = run_statgov("--db " + (tmp / "x.db").string() + " serve --listen 127.0.0.1:0 --staff-auth cert");
+  EXPECT_NE(serve.code, 0);
+  EXPECT_NE(serve.out.find("--client-ca"), std::string::npos) << serve.out;
   EXPECT_FALSE(fs::exists(tmp / "ca" / "server.key"));
   std::error_code ec;
   fs::remove_all(tmp, ec);
