@@ -45,7 +45,7 @@ HttpResult Client::send(const std::string& method, const std::string& target, co
   return http_request(port_, method, target, body, headers);
 }
 
-TestServer::TestServer(int units, services::NotifyConfig notify)
+TestServer::TestServer(int units, services::NotifyConfig notify, std::optional<TestTls> tls)
     : clock_(from_local(2026, 11, 26, 10, 0)) {
   crypto_init();
   std::random_device rd;
@@ -57,6 +57,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   store_ = std::move(st).value();
   services::AuthConfig cfg;
   cfg.hash_cost = security::HashCost::test();
+  if (tls) cfg.staff_auth = tls->staff_auth;
   forms_ = std::make_unique<services::FormService>(*store_, clock_);
   auth_ = std::make_unique<services::AuthService>(*store_, clock_, cfg);
   units_ = std::make_unique<services::UnitService>(*store_, catalog_, clock_);
@@ -92,7 +93,8 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   if (!feed_->start().ok()) throw std::runtime_error("feed");
   ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*store_, catalog_, *auth_, *forms_, *units_, *reporting_,
                                                            *monitor_, *review_queue_, *reminders_, *jobs_, *feed_,
-                                                           *summary_, clock_, data + "/openapi.json", false});
+                                                           *summary_, clock_, data + "/openapi.json",
+                                                           /*secure_cookies=*/tls.has_value()});
   ctx_->releases = releases_.get();
   api::register_routes(router_, *ctx_);
   http::ServerOptions opt;
@@ -100,6 +102,7 @@ TestServer::TestServer(int units, services::NotifyConfig notify)
   opt.threads = 8;
   // Every test client shares 127.0.0.1; the limiter has its own test in src/http.
   opt.rate_per_second = 0;
+  if (tls) opt.tls = tls->tls;
   server_ = std::make_unique<http::Server>(router_, opt);
   if (auto err = server_->start()) throw std::runtime_error(*err);
   port_ = server_->port();

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace statgov::testing {
@@ -39,10 +40,16 @@ class Client {
   std::string cookie_, csrf_;
 };
 
+// A TestServer that terminates TLS itself (tls_test.cpp).
+struct TestTls {
+  http::TlsOptions tls;
+  services::StaffAuth staff_auth = services::StaffAuth::password;
+};
+
 class TestServer {
  public:
   // units: size of the demo; 0 = reference data and forms only, no demo.
-  explicit TestServer(int units = 60, services::NotifyConfig notify = {});
+  explicit TestServer(int units = 60, services::NotifyConfig notify = {}, std::optional<TestTls> tls = std::nullopt);
   ~TestServer();
   unsigned short port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }

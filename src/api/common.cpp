@@ -12,11 +12,24 @@ http::Response ok_json(const Result<json>& r, int status) {
   return http::Response::json(status, r.value());
 }
 
+services::PeerCert peer_cert(const http::Request& req) {
+  services::PeerCert c;
+  switch (req.client_cert) {
+    case http::ClientCert::none: c.status = services::PeerCert::Status::none; break;
+    case http::ClientCert::verified: c.status = services::PeerCert::Status::verified; break;
+    case http::ClientCert::revoked: c.status = services::PeerCert::Status::revoked; break;
+    case http::ClientCert::untrusted: c.status = services::PeerCert::Status::untrusted; break;
+  }
+  c.cn = req.client_cert_cn;
+  c.serial = req.client_cert_serial;
+  return c;
+}
+
 Result<services::Actor> authenticate(ApiContext& ctx, const http::Request& req) {
   std::string auth = req.header("Authorization");
   bool bearer = auth.rfind("Bearer ", 0) == 0;
   std::string token = bearer ? auth.substr(7) : req.cookie("sg_session").value_or("");
-  SG_ASSIGN_OR_RETURN(auto session, ctx.auth.authenticate(token));
+  SG_ASSIGN_OR_RETURN(auto session, ctx.auth.authenticate(token, peer_cert(req)));
   bool changes_state = req.method != "GET" && req.method != "HEAD";
   if (!bearer && changes_state) {
     std::string csrf = req.header("X-CSRF-Token");

@@ -38,6 +38,15 @@ Result<SubmissionKey> submission_key(const http::Request& req) {
   return SubmissionKey{unit, req.params.at("form"), req.params.at("period")};
 }
 
+http::Response login_response(ApiContext& ctx, const Result<services::Session>& s) {
+  if (!s.ok()) return error_response(s.error());
+  auto resp = http::Response::json(200, {{"user", user_json(s->user)}, {"csrf_token", s->csrf_token}});
+  int max_age = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(ctx.auth.config().session_lifetime).count());
+  resp.headers.emplace_back("Set-Cookie", session_cookie(s->token, max_age, ctx.secure_cookies));
+  resp.headers.emplace_back("Cache-Control", "no-store");
+  return resp;
+}
+
 void auth_routes(http::Router& r, ApiContext& ctx) {
   r.add("POST", "/api/v1/auth/login", [&ctx](http::Request& req) {
     auto body = parse_json_body(req, 64 * 1024);
@@ -53,13 +62,25 @@ void auth_routes(http::Router& r, ApiContext& ctx) {
     }
     std::string totp = b.contains("totp") ? b["totp"].get<std::string>() : std::string();
     if (totp.size() > 16) totp.resize(16);
-    auto s = ctx.auth.login(b["login"], b["password"], req.remote_ip, totp);
-    if (!s.ok()) return error_response(s.error());
-    auto resp = http::Response::json(200, {{"user", user_json(s->user)}, {"csrf_token", s->csrf_token}});
-    int max_age = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(ctx.auth.config().session_lifetime).count());
-    resp.headers.emplace_back("Set-Cookie", session_cookie(s->token, max_age, ctx.secure_cookies));
-    resp.headers.emplace_back("Cache-Control", "no-store");
-    return resp;
+    auto s = ctx.auth.login(b["login"], b["password"], req.remote_ip, totp, peer_cert(req));
+    return login_response(ctx, s);
+  });
+  // Staff auth mode `cert` (docs/tls-ca.md): the TLS client certificate is the credential.
+  r.add("POST", "/api/v1/auth/cert-login", [&ctx](http::Request& req) {
+    std::string totp;
+    if (!req.body.empty()) {
+      auto body = parse_json_body(req, 4 * 1024);
+      if (!body.ok()) return error_response(body.error());
+      const json& b = *body;
+      bool shape = b.is_object() && (b.empty() || (b.size() == 1 && b.contains("totp") && b["totp"].is_string()));
+      if (!shape) {
+        return error_response(make_error(ErrorKind::invalid, "BAD_REQUEST", "请求应为空或 {\"totp\"}",
+                                         "The body must be empty or {\"totp\"}"));
+      }
+      if (b.contains("totp")) totp = b["totp"].get<std::string>();
+      if (totp.size() > 16) totp.resize(16);
+    }
+    return login_response(ctx, ctx.auth.login_with_cert(peer_cert(req), req.remote_ip, totp));
   });
   r.add("POST", "/api/v1/auth/logout", with_actor(ctx, [&ctx](http::Request& req, const services::Actor&) {
     std::string auth = req.header("Authorization");
@@ -80,7 +101,7 @@ void auth_routes(http::Router& r, ApiContext& ctx) {
   r.add("GET", "/api/v1/me", [&ctx](http::Request& req) {
     std::string auth = req.header("Authorization");
     std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : req.cookie("sg_session").value_or("");
-    auto s = ctx.auth.authenticate(token);
+    auto s = ctx.auth.authenticate(token, peer_cert(req));
     if (!s.ok()) return error_response(s.error());
     auto resp = http::Response::json(200, {{"user", user_json(s->user)}, {"csrf_token", s->csrf_token}});
     resp.headers.emplace_back("Cache-Control", "no-store");

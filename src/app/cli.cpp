@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include "api/api.hpp"
+#include "app/ca_cli.hpp"
 #include "app/portal_cli.hpp"
 #include "base/crypto.hpp"
 #include "notify/senders.hpp"
@@ -274,6 +275,23 @@ int run(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   serve->add_option("--export-dir", export_dir, "folder signed release packages are written to");
   serve->add_option("--portal-site", portal_site_dir, "the portal's built front end (web/dist-portal), carried in every release package");
+  // TLS in serve itself and staff identity by client certificate (issue #7, docs/tls-ca.md).
+  http::TlsOptions tls_opt;
+  std::string staff_auth = "password";
+  int tls_handshake_timeout = 10;
+  auto* tls_cert = serve->add_option("--tls-cert", tls_opt.cert_file, "server certificate chain (PEM; statgov ca issue-server): serve HTTPS")
+      ->check(CLI::ExistingFile);
+  auto* tls_key = serve->add_option("--tls-key", tls_opt.key_file, "server private key (PEM)")->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  auto* client_ca = serve->add_option("--client-ca", tls_opt.client_ca_file, "CA certificate that issues staff client certificates (ca.pem)")
+      ->check(CLI::ExistingFile)->needs(tls_cert);
+  serve->add_option("--crl", tls_opt.crl_file, "revocation list of that CA (crl.pem), re-read when it changes")
+      ->check(CLI::ExistingFile)->needs(client_ca);
+  serve->add_option("--tls-handshake-timeout", tls_handshake_timeout, "seconds a client has to complete the TLS handshake")
+      ->check(CLI::Range(1, 120))->capture_default_str();
+  serve->add_option("--staff-auth", staff_auth, "how staff log in: password | cert | password+cert (cert modes need --client-ca)")
+      ->check(CLI::IsMember({"password", "cert", "password+cert"}))->capture_default_str();
 
   auto* migrate = cli.add_subcommand("migrate", "create or upgrade the database schema");
 
@@ -357,6 +375,8 @@ int run(int argc, char** argv) {
   // release keygen | verify | pack, and `portal` (app/portal_cli.cpp); none opens the database.
   PortalCommands portal_commands;
   portal_commands.add(cli, *release);
+  CaCommands ca_commands;
+  ca_commands.add(cli);
 
   try {
     cli.parse(argc, argv);
@@ -365,6 +385,7 @@ int run(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   if (auto rc = portal_commands.run()) return *rc;
+  if (auto rc = ca_commands.run()) return *rc;
 
   if (*sign) return run_sign(sign_keygen->parsed(), sign_out, sign_key, sign_payload);
   if ((*restore || (*demo && force)) && store::is_postgres_target(db)) {
@@ -400,7 +421,14 @@ int run(int argc, char** argv) {
     return 0;
   }
   services::NotifyConfig notify_cfg;
+  services::AuthConfig auth_cfg;
   if (*serve) {
+    auth_cfg.staff_auth = *services::parse_staff_auth(staff_auth);  // CLI11 checked the value
+    if (auth_cfg.staff_auth != services::StaffAuth::password && tls_opt.client_ca_file.empty()) {
+      return fail("--staff-auth " + staff_auth + " 需要 --tls-cert、--tls-key 和 --client-ca（由本服务终止 TLS 并校验客户端证书）",
+                  "--staff-auth " + staff_auth + " needs --tls-cert, --tls-key and --client-ca (serve terminates TLS and checks client certificates)");
+    }
+    tls_opt.handshake_timeout = std::chrono::seconds(tls_handshake_timeout);
     notify::notify_init();
     for (const auto& [url, name] : {std::pair{&smtp_url, "--smtp-url"}, {&sms_webhook, "--sms-webhook"}}) {
       if (!url->empty() && url->find("://") == std::string::npos) {
@@ -415,7 +443,7 @@ int run(int argc, char** argv) {
     std::error_code ec;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
   }
-  if (auto st = w.init(db, {}, std::move(notify_cfg)); !st.ok()) return fail(st.error());
+  if (auto st = w.init(db, auth_cfg, std::move(notify_cfg)); !st.ok()) return fail(st.error());
 
   if (*migrate) {
     std::cout << "schema version " << w.store->schema_version() << "\n";
@@ -551,6 +579,13 @@ int run(int argc, char** argv) {
   opt.threads = threads;
   opt.rate_per_second = rate_limit;
   opt.rate_burst = rate_limit * 4;
+  if (!tls_opt.cert_file.empty()) {
+    if (!tls_opt.client_ca_file.empty() && tls_opt.crl_file.empty()) {
+      spdlog::warn("--client-ca without --crl: client certificates cannot be revoked");
+    }
+    opt.tls = tls_opt;
+    secure_cookies = true;  // served over HTTPS: cookies Secure, HSTS on
+  }
   opt.hsts = secure_cookies;
   if (!web_dir.empty()) {
     if (!std::filesystem::exists(std::filesystem::path(web_dir) / "index.html")) {
@@ -576,7 +611,8 @@ int run(int argc, char** argv) {
   api::register_routes(router, ctx);
   http::Server server(router, opt);
   if (auto err = server.start()) return fail("无法启动服务：" + *err, "Cannot start the server: " + *err);
-  spdlog::info("statgov serving on http://{}:{} (database {})", opt.address, server.port(), store::redact_target(db));
+  spdlog::info("statgov serving on {}://{}:{} (database {}, staff auth {})", opt.tls ? "https" : "http", opt.address,
+               server.port(), store::redact_target(db), staff_auth);
   if (!port_file.empty()) {
     std::ofstream(port_file) << server.port() << "\n";
   }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,14 @@ struct CaseLess {
   bool operator()(const std::string& a, const std::string& b) const;
 };
 
+// The client certificate of a TLS connection (ServerOptions::tls with a client CA).
+enum class ClientCert {
+  none,       // plain HTTP, no client CA configured, or the client sent no certificate
+  verified,   // issued by the client CA, in its validity period, not revoked
+  revoked,    // issued by the client CA but on its revocation list (checked again on every request)
+  untrusted,  // any other verification failure: another issuer, expired, not yet valid
+};
+
 struct Request {
   std::string method;  // upper case
   std::string target;  // raw, with query
@@ -35,6 +44,11 @@ struct Request {
   std::map<std::string, std::string> params;  // from the route pattern
   std::string body;
   std::string remote_ip;
+  // Set from the connection's TLS client certificate; cn and serial also for revoked and
+  // untrusted certificates (for the audit), but only `verified` proves an identity.
+  ClientCert client_cert = ClientCert::none;
+  std::string client_cert_cn;      // subject common name (UTF-8)
+  std::string client_cert_serial;  // upper-case hex, as `statgov ca list` prints it
 
   std::string header(const std::string& name) const;
   std::optional<std::string> cookie(std::string_view name) const;
@@ -87,6 +101,17 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// TLS termination in the server itself (docs/tls-ca.md). Files are PEM; all are read at start();
+// crl_file is read again when it changes (checked at most once a second), so a revocation applies
+// to new connections and to the next request of open ones without a restart.
+struct TlsOptions {
+  std::string cert_file;       // server certificate, then the intermediate/CA certificates
+  std::string key_file;
+  std::string client_ca_file;  // set: ask clients for a certificate issued by this CA (optional for them)
+  std::string crl_file;        // revocation list of the client CA (needs client_ca_file)
+  std::chrono::seconds handshake_timeout{10};  // a client slower than this loses its connection
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;  // 0 = any free port
@@ -94,11 +119,12 @@ struct ServerOptions {
   std::size_t max_body = 32 * 1024 * 1024;
   std::string static_dir;  // serve files from here for non-API GETs; empty = none
   std::string api_prefix = "/api/";
-  bool hsts = false;                 // send Strict-Transport-Security (when served over TLS)
+  bool hsts = false;  // send Strict-Transport-Security (TLS at a proxy); always sent when `tls` is set
   // Requests per client address: a token bucket refilled at rate_per_second up to burst.
   // 0 disables the limit (load tests).
   double rate_per_second = 100;
   double rate_burst = 400;
+  std::optional<TlsOptions> tls = std::nullopt;  // empty: plain HTTP (the default; loopback and behind a proxy)
 };
 
 class Server {

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "http/http.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,7 +12,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -96,6 +99,14 @@ struct Server::Impl {
   // wait their turn instead of some connections starving while others are served.
   std::unique_ptr<asio::thread_pool> handlers;
   std::filesystem::path static_root;
+  std::unique_ptr<TlsContext> tls;  // set by start() when opt.tls is
+
+  // The far end of one connection: its address and, over TLS, its client certificate.
+  struct Peer {
+    std::string remote;
+    ClientCert cert = ClientCert::none;
+    std::string cert_cn, cert_serial;
+  };
 
   Impl(const Router& r, ServerOptions o) : router(r), opt(std::move(o)) {}
 
@@ -161,20 +172,99 @@ struct Server::Impl {
         asio::use_awaitable);
   }
 
-  asio::awaitable<void> session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    std::string remote;
+  // Fills the request's client certificate fields from the connection. A certificate revoked
+  // after the handshake is caught here, on the connection's next request.
+  void set_client_cert(Request& req, const Peer& peer) {
+    req.client_cert = peer.cert;
+    req.client_cert_cn = peer.cert_cn;
+    req.client_cert_serial = peer.cert_serial;
+    if (req.client_cert == ClientCert::verified && tls->is_revoked(req.client_cert_serial)) {
+      req.client_cert = ClientCert::revoked;
+    }
+  }
+
+  // One connection: plain HTTP, or TLS when configured (then a plain HTTP request gets a clear
+  // 400 before the connection closes, instead of a handshake error the client cannot read).
+  asio::awaitable<void> accept(tcp::socket socket) {
+    beast::tcp_stream plain(std::move(socket));
+    Peer peer;
     {
       boost::system::error_code ec;
-      auto ep = stream.socket().remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string();
+      auto ep = plain.socket().remote_endpoint(ec);
+      if (!ec) peer.remote = ep.address().to_string();
     }
+    if (!tls) {
+      co_await session(plain, std::move(peer));
+      co_return;
+    }
+    // NOTE: the handshake timeout covers detection and handshake together: a client that sends
+    // nothing, or a byte at a time, loses its slot after it.
+    plain.expires_after(tls->options().handshake_timeout);
+    beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    bool is_tls = co_await beast::async_detect_ssl(plain, buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    if (!is_tls) {
+      static const std::string body =
+          R"({"error":{"code":"TLS_REQUIRED","message":"此端口仅接受 HTTPS 连接，请使用 https://","message_en":"This port speaks HTTPS only; use https://","details":[]}})";
+      std::string head = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n"
+                         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+      std::string out = head + body;
+      co_await asio::async_write(plain, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+      plain.socket().shutdown(tcp::socket::shutdown_send, ec);
+      // Read what the client still sends until it closes (bounded): closing with unread data
+      // would send a reset that can destroy the answer before the client reads it.
+      char sink[4096];
+      while (!ec) {
+        co_await plain.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      }
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(plain), tls->context());
+    PeerVerify verify;
+    if (tls->wants_client_cert()) {
+      tls->prepare(stream.native_handle());
+      // Ask for a certificate but do not insist (no FAIL_IF_NO_PEER_CERT): enterprises log in
+      // with passwords; the API decides who needs one.
+      stream.set_verify_mode(asio::ssl::verify_peer);
+      stream.set_verify_callback([&verify](bool preverified, asio::ssl::verify_context& vc) {
+        return note_verification(preverified, vc.native_handle(), verify);
+      });
+    }
+    std::size_t used = co_await stream.async_handshake(asio::ssl::stream_base::server, buffer.data(),
+                                                       asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      spdlog::debug("TLS handshake with {} failed: {}", peer.remote, ec.message());
+      co_return;
+    }
+    buffer.consume(used);
+    read_peer_certificate(stream.native_handle(), verify, peer.cert, peer.cert_cn, peer.cert_serial);
+    co_await session(stream, std::move(peer));
+  }
+
+  static asio::awaitable<void> close(beast::tcp_stream& stream) {
+    boost::system::error_code ignore;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
+    co_return;
+  }
+
+  static asio::awaitable<void> close(beast::ssl_stream<beast::tcp_stream>& stream) {
+    // close_notify, bounded: a client that never answers must not hold the coroutine.
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    boost::system::error_code ignore;
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignore));
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignore);
+  }
+
+  template <typename Stream>
+  asio::awaitable<void> session(Stream& stream, Peer peer) {
+    beast::flat_buffer buffer;
+    const std::string& remote = peer.remote;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(opt.max_body);
       parser.header_limit(64 * 1024);
-      stream.expires_after(std::chrono::seconds(60));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
       boost::system::error_code ec;
       co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       Response resp;
@@ -203,6 +293,7 @@ struct Server::Impl {
         for (const auto& f : msg) req.headers[std::string(f.name_string())] = std::string(f.value());
         req.body = std::move(msg.body());
         req.remote_ip = remote;
+        set_client_cert(req, peer);
         auto t0 = std::chrono::steady_clock::now();
         resp = co_await dispatch(req);
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -224,7 +315,7 @@ struct Server::Impl {
               "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
               "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
               "frame-ancestors 'none'");
-      if (opt.hsts) out.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+      if (opt.hsts || tls) out.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
       for (const auto& [k, v] : resp.headers) out.insert(k, v);
       out.body() = std::move(resp.body);
       out.keep_alive(keep_alive);
@@ -233,19 +324,19 @@ struct Server::Impl {
       co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, wec));
       if (wec || !keep_alive) break;
     }
-    boost::system::error_code ignore;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
+    co_await close(stream);
   }
 
   // Writes the event stream until the client goes away or the server stops. The response has no
   // length: it ends when the connection closes, as EventSource expects.
-  asio::awaitable<void> stream_events(beast::tcp_stream& stream, std::shared_ptr<EventStream> events) {
-    stream.expires_never();
+  template <typename Stream>
+  asio::awaitable<void> stream_events(Stream& stream, std::shared_ptr<EventStream> events) {
+    beast::get_lowest_layer(stream).expires_never();
     std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
         "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n: connected\n\n";
     boost::system::error_code ec;
-    co_await asio::async_write(stream.socket(), asio::buffer(head), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream, asio::buffer(head), asio::redirect_error(asio::use_awaitable, ec));
     asio::steady_timer timer(co_await asio::this_coro::executor);
     auto last_write = std::chrono::steady_clock::now();
     while (!ec) {
@@ -255,7 +346,7 @@ struct Server::Impl {
       std::string text = events->poll();
       if (text.empty() && std::chrono::steady_clock::now() - last_write > std::chrono::seconds(15)) text = ": ping\n\n";
       if (text.empty()) continue;
-      co_await asio::async_write(stream.socket(), asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(stream, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
       last_write = std::chrono::steady_clock::now();
     }
   }
@@ -268,7 +359,7 @@ struct Server::Impl {
         if (ec == asio::error::operation_aborted) co_return;
         continue;
       }
-      asio::co_spawn(ioc, session(std::move(socket)), asio::detached);
+      asio::co_spawn(ioc, accept(std::move(socket)), asio::detached);
     }
   }
 };
@@ -284,6 +375,11 @@ Server::~Server() {
 std::optional<std::string> Server::start() {
   auto& im = *impl_;
   if (!im.opt.static_dir.empty()) im.static_root = std::filesystem::path(im.opt.static_dir);
+  if (im.opt.tls) {
+    auto made = TlsContext::create(*im.opt.tls);
+    if (auto* err = std::get_if<std::string>(&made)) return "TLS: " + *err;
+    im.tls = std::move(std::get<std::unique_ptr<TlsContext>>(made));
+  }
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(im.opt.address, ec);
   if (ec) return "bad listen address " + im.opt.address;

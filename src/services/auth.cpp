@@ -16,10 +16,64 @@ Error bad_credentials() {
 Error unauthenticated() {
   return make_error(ErrorKind::unauthenticated, "UNAUTHENTICATED", "请先登录", "Please log in");
 }
+
+const char* cert_status_name(PeerCert::Status s) {
+  switch (s) {
+    case PeerCert::Status::none: return "none";
+    case PeerCert::Status::verified: return "verified";
+    case PeerCert::Status::revoked: return "revoked";
+    case PeerCert::Status::untrusted: return "untrusted";
+  }
+  return "none";
+}
+
+Error cert_error(const PeerCert& cert, const std::string& login) {
+  switch (cert.status) {
+    case PeerCert::Status::revoked:
+      return make_error(ErrorKind::unauthenticated, "CERT_REVOKED", "客户端证书已被吊销，请联系管理员重新签发",
+                        "The client certificate has been revoked; ask the administrator for a new one",
+                        nlohmann::json::array({nlohmann::json{{"serial", cert.serial}}}));
+    case PeerCert::Status::untrusted:
+      return make_error(ErrorKind::unauthenticated, "CERT_INVALID",
+                        "客户端证书无效（不是本局 CA 签发的，或已过期、尚未生效）",
+                        "The client certificate is not valid (not issued by the bureau's CA, expired or not yet valid)");
+    case PeerCert::Status::verified:
+    case PeerCert::Status::none: break;
+  }
+  auto e = make_error(ErrorKind::unauthenticated, "CERT_REQUIRED",
+                      "工作人员账号须使用本局 CA 为该登录名签发的客户端证书（HTTPS）",
+                      "Staff accounts need the client certificate the bureau's CA issued to this login (over HTTPS)");
+  if (cert.status == PeerCert::Status::verified) {
+    e.details.push_back({{"certificate_cn", cert.cn}, {"login", login}});
+  }
+  return e;
+}
 }  // namespace
 
+std::optional<StaffAuth> parse_staff_auth(std::string_view s) {
+  if (s == "password") return StaffAuth::password;
+  if (s == "cert") return StaffAuth::cert;
+  if (s == "password+cert") return StaffAuth::password_and_cert;
+  return std::nullopt;
+}
+
+std::string_view staff_auth_name(StaffAuth a) {
+  switch (a) {
+    case StaffAuth::password: return "password";
+    case StaffAuth::cert: return "cert";
+    case StaffAuth::password_and_cert: return "password+cert";
+  }
+  return "password";
+}
+
+Status AuthService::check_cert(const domain::User& user, const PeerCert& cert) const {
+  if (config_.staff_auth == StaffAuth::password || !domain::is_staff(user.role)) return Ok{};
+  if (cert.status == PeerCert::Status::verified && cert.cn == user.login) return Ok{};
+  return cert_error(cert, user.login);
+}
+
 Result<Session> AuthService::login(const std::string& login, const std::string& password, const std::string& ip,
-                                   const std::string& totp) {
+                                   const std::string& totp, const PeerCert& cert) {
   if (login.empty() || login.size() > 64 || password.empty() || password.size() > 128) return bad_credentials();
   auto now = clock_.now();
   std::string since = format_utc(now - config_.failure_window);
@@ -30,7 +84,19 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
     return make_error(ErrorKind::throttled, "THROTTLED",
                       "登录失败次数过多，请15分钟后再试", "Too many failed logins; try again in 15 minutes");
   }
-  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) { return store::find_user_by_login(c, login); }));
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_user_by_login(c, login); }));
+  // The certificate before the password: without it, a guesser learns nothing about the password.
+  if (row && !row->user.disabled) {
+    if (auto st = check_cert(row->user, cert); !st.ok()) {
+      auto at = format_utc(now);
+      SG_TRY(store_.write([&](store::SqliteConn& c) {
+        return store::append_audit(c, at, login, "login_cert_refused", "user:" + login,
+                                   {{"ip", ip}, {"cert", cert_status_name(cert.status)}, {"cert_cn", cert.cn},
+                                    {"cert_serial", cert.serial}});
+      }));
+      return st.error();
+    }
+  }
   // NOTE: verify against a real hash even for an unknown login would equalise timing; the
   // throttle bounds guessing either way.
   bool ok = row && !row->user.disabled && security::verify_password(row->password_hash, password);
@@ -45,7 +111,36 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
     }
     return bad_credentials();
   }
-  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::Conn& c) { return store::find_totp(c, row->user.id); }));
+  return open_session(*row, ip, totp, cert, "password");
+}
+
+Result<Session> AuthService::login_with_cert(const PeerCert& cert, const std::string& ip, const std::string& totp) {
+  if (config_.staff_auth != StaffAuth::cert) {
+    return make_error(ErrorKind::not_found, "CERT_LOGIN_OFF", "本服务器未启用证书登录，请用密码登录",
+                      "Certificate login is not enabled on this server; log in with a password");
+  }
+  if (cert.status != PeerCert::Status::verified) return cert_error(cert, "");
+  auto now = clock_.now();
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_user_by_login(c, cert.cn); }));
+  if (!row || row->user.disabled) {
+    auto at = format_utc(now);
+    SG_TRY(store_.write([&](store::SqliteConn& c) {
+      return store::append_audit(c, at, cert.cn, "login_failed", "user:" + cert.cn,
+                                 {{"ip", ip}, {"cert_serial", cert.serial}});
+    }));
+    if (row) return make_error(ErrorKind::unauthenticated, "ACCOUNT_DISABLED", "账号已停用", "The account is disabled");
+    return make_error(ErrorKind::unauthenticated, "CERT_UNKNOWN_USER", "证书对应的登录名不存在：" + cert.cn,
+                      "No account has the certificate's login: " + cert.cn);
+  }
+  return open_session(*row, ip, totp, cert, "cert");
+}
+
+Result<Session> AuthService::open_session(const store::UserRow& user_row, const std::string& ip, const std::string& totp,
+                                          const PeerCert& cert, const char* method) {
+  const store::UserRow* row = &user_row;
+  const std::string& login = row->user.login;
+  auto now = clock_.now();
+  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::SqliteConn& c) { return store::find_totp(c, row->user.id); }));
   std::optional<std::int64_t> totp_step;
   if (factor && factor->enabled) {
     auto secret = security::base32_decode(factor->secret);
@@ -88,13 +183,17 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
       f->last_step = *totp_step;
       SG_TRY(store::update_totp(c, *f));
     }
-    return store::append_audit(c, format_utc(now), login, "login", "user:" + login,
-                               {{"ip", ip}, {"totp", totp_step.has_value()}});
+    nlohmann::json details = {{"ip", ip}, {"totp", totp_step.has_value()}, {"method", method}};
+    if (cert.status == PeerCert::Status::verified) {
+      details["cert_serial"] = cert.serial;
+      details["cert_cn"] = cert.cn;
+    }
+    return store::append_audit(c, format_utc(now), login, "login", "user:" + login, details);
   }));
   return s;
 }
 
-Result<Session> AuthService::authenticate(const std::string& token) {
+Result<Session> AuthService::authenticate(const std::string& token, const PeerCert& cert) {
   if (token.empty() || token.size() > 128) return unauthenticated();
   std::string hash = sha256_hex(token);
   SG_ASSIGN_OR_RETURN(auto sess, store_.read([&](store::Conn& c) { return store::find_session(c, hash); }));
@@ -111,6 +210,7 @@ Result<Session> AuthService::authenticate(const std::string& token) {
   }
   SG_ASSIGN_OR_RETURN(auto user, store_.read([&](store::Conn& c) { return store::find_user(c, sess->user_id); }));
   if (!user || user->user.disabled) return unauthenticated();
+  SG_TRY(check_cert(user->user, cert));
   return Session{user->user, "", sess->csrf_token, hash};
 }
 

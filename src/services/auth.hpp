@@ -10,9 +10,35 @@
 #include "store/store.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
+
+namespace statgov::store {
+struct UserRow;
+}
 
 namespace statgov::services {
+
+// How staff accounts (every role above enterprise reporter) prove who they are (docs/tls-ca.md).
+// Enterprise reporters log in with passwords in every mode.
+enum class StaffAuth {
+  password,           // login + password (+ TOTP if enrolled): no certificate needed
+  cert,               // the bureau's client certificate, CN = login: POST /auth/cert-login, or the
+                      // password login with that certificate; a password alone is refused
+  password_and_cert,  // the password login, only with that certificate
+};
+std::optional<StaffAuth> parse_staff_auth(std::string_view s);  // "password" | "cert" | "password+cert"
+std::string_view staff_auth_name(StaffAuth a);
+
+// The TLS client certificate of the request, as the server verified it (http::ClientCert without
+// the HTTP types).
+struct PeerCert {
+  enum class Status { none, verified, revoked, untrusted };
+  Status status = Status::none;
+  std::string cn;      // subject common name
+  std::string serial;  // upper-case hex
+};
 
 struct AuthConfig {
   std::chrono::minutes session_lifetime{12 * 60};  // absolute
@@ -20,6 +46,7 @@ struct AuthConfig {
   int max_failures = 5;                        // per login within the window
   std::chrono::minutes failure_window{15};
   security::HashCost hash_cost = security::HashCost::interactive();
+  StaffAuth staff_auth = StaffAuth::password;
 };
 
 struct Session {
@@ -36,10 +63,18 @@ class AuthService {
 
   // totp: the current code when the account has a second factor (TOTP_REQUIRED / TOTP_INVALID,
   // both 401 and counted by the login throttle, otherwise).
+  // cert: the request's client certificate; staff accounts need it unless staff_auth is password
+  // (401 CERT_REQUIRED / CERT_REVOKED / CERT_INVALID, checked before the password so a password
+  // cannot be tested without the certificate). Audited with the certificate's serial.
   Result<Session> login(const std::string& login, const std::string& password, const std::string& ip,
-                        const std::string& totp = "");
-  // From the cookie value: the live session and its user, or UNAUTHENTICATED.
-  Result<Session> authenticate(const std::string& token);
+                        const std::string& totp = "", const PeerCert& cert = {});
+  // Staff auth mode `cert` only (otherwise 404 CERT_LOGIN_OFF): the verified certificate is the
+  // credential, its CN the login. TOTP still applies to accounts that enrolled.
+  Result<Session> login_with_cert(const PeerCert& cert, const std::string& ip, const std::string& totp = "");
+  // From the cookie value: the live session and its user, or UNAUTHENTICATED. Unless staff_auth
+  // is password, a staff user's every request needs the certificate of that login too, so a
+  // stolen cookie alone is not enough.
+  Result<Session> authenticate(const std::string& token, const PeerCert& cert = {});
   Status logout(const std::string& token);
   // Ends every session of the user (all devices), e.g. after a lost laptop.
   Status logout_everywhere(std::int64_t user_id, const std::string& actor);
@@ -66,6 +101,12 @@ class AuthService {
   store::Store& store_;
   const Clock& clock_;
   AuthConfig config_;
+
+  // The user's row is known and the credential checked: the TOTP factor, then a new session.
+  Result<Session> open_session(const store::UserRow& row, const std::string& ip, const std::string& totp,
+                               const PeerCert& cert, const char* method);
+  // Whether a staff account's request carries the right certificate (Ok when not needed).
+  Status check_cert(const domain::User& user, const PeerCert& cert) const;
 };
 
 }  // namespace statgov::services
