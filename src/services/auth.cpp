@@ -84,12 +84,12 @@ Result<Session> AuthService::login(const std::string& login, const std::string& 
     return make_error(ErrorKind::throttled, "THROTTLED",
                       "登录失败次数过多，请15分钟后再试", "Too many failed logins; try again in 15 minutes");
   }
-  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_user_by_login(c, login); }));
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) { return store::find_user_by_login(c, login); }));
   // The certificate before the password: without it, a guesser learns nothing about the password.
   if (row && !row->user.disabled) {
     if (auto st = check_cert(row->user, cert); !st.ok()) {
       auto at = format_utc(now);
-      SG_TRY(store_.write([&](store::SqliteConn& c) {
+      SG_TRY(store_.write([&](store::Conn& c) {
         return store::append_audit(c, at, login, "login_cert_refused", "user:" + login,
                                    {{"ip", ip}, {"cert", cert_status_name(cert.status)}, {"cert_cn", cert.cn},
                                     {"cert_serial", cert.serial}});
@@ -121,10 +121,10 @@ Result<Session> AuthService::login_with_cert(const PeerCert& cert, const std::st
   }
   if (cert.status != PeerCert::Status::verified) return cert_error(cert, "");
   auto now = clock_.now();
-  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::SqliteConn& c) { return store::find_user_by_login(c, cert.cn); }));
+  SG_ASSIGN_OR_RETURN(auto row, store_.read([&](store::Conn& c) { return store::find_user_by_login(c, cert.cn); }));
   if (!row || row->user.disabled) {
     auto at = format_utc(now);
-    SG_TRY(store_.write([&](store::SqliteConn& c) {
+    SG_TRY(store_.write([&](store::Conn& c) {
       return store::append_audit(c, at, cert.cn, "login_failed", "user:" + cert.cn,
                                  {{"ip", ip}, {"cert_serial", cert.serial}});
     }));
@@ -140,7 +140,7 @@ Result<Session> AuthService::open_session(const store::UserRow& user_row, const 
   const store::UserRow* row = &user_row;
   const std::string& login = row->user.login;
   auto now = clock_.now();
-  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::SqliteConn& c) { return store::find_totp(c, row->user.id); }));
+  SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::Conn& c) { return store::find_totp(c, row->user.id); }));
   std::optional<std::int64_t> totp_step;
   if (factor && factor->enabled) {
     auto secret = security::base32_decode(factor->secret);

@@ -53,7 +53,7 @@ Result<FormPtr> FormService::get(const std::string& code, int version) {
     // Which version is the latest is asked of the database every time (another process may have
     // imported a newer one), but its definition is read, parsed and compiled only once: reading
     // and parsing it on every submit took about a third of the server's CPU (issue #6 profile).
-    SG_ASSIGN_OR_RETURN(auto latest, store_.read([&](store::SqliteConn& c) { return store::latest_form_version(c, code); }));
+    SG_ASSIGN_OR_RETURN(auto latest, store_.read([&](store::Conn& c) { return store::latest_form_version(c, code); }));
     if (!latest) {
       return make_error(ErrorKind::not_found, "FORM_NOT_FOUND", "没有该表式：" + code, "No such form: " + code);
     }

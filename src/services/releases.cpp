@@ -703,7 +703,7 @@ Status read_release_fields(const json& b, bool create, ReleaseInput& in, FormSer
 // release.json "revises": for each dataset of this release, every earlier signed release whose
 // version of the same dataset it changes (values already published that differ now), with the
 // count, the periods and a reason in both languages.
-Result<json> revisions_of(store::SqliteConn& c, const store::ReleaseRow& r,
+Result<json> revisions_of(store::Conn& c, const store::ReleaseRow& r,
                           const std::vector<store::ReleaseDatasetRow>& ds,
                           const std::vector<store::ReleaseRow>& all) {
   std::vector<const store::ReleaseRow*> earlier;

@@ -228,9 +228,6 @@ class Conn {
   std::unique_ptr<PgConn> pg_;
 };
 
-// NOTE: the old name, kept so that branches written before the rename still build after the merge.
-using SqliteConn = Conn;
-
 Error sqlite_error(sqlite3* db, std::string_view what);
 
 }  // namespace statgov::store
