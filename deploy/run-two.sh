@@ -159,6 +159,18 @@ v = {"I01": out, "I03": round(out * 0.9, 1), "I04": 0.0, "I05": ly["I05"]}
 for c in ("I01", "I03", "I04", "I05"):
     v[c + "_YTD"] = round(prev[c + "_YTD"] + v[c], 1)
 body = {"values": v}
+# The live stream through nginx (whichever process it lands on), opened before the submit.
+import threading
+events = []
+def follow():
+    with n.opener.open(urllib.request.Request(n.base + "/api/v1/events"), timeout=10) as r:
+        for raw in r:
+            line = raw.decode()
+            if line.startswith("data: ") and json.loads(line[6:]).get("unit_id") == unit:
+                events.append(time.monotonic())
+                return
+threading.Thread(target=follow, daemon=True).start()
+time.sleep(0.5)
 st, r = a.call("POST", base + "/submit", body)
 if st == 422 and r["error"]["code"] == "EXPLANATION_REQUIRED":
     body["explanations"] = {d["rule"]: "run-two check" for d in r["error"]["details"]}
@@ -172,5 +184,8 @@ while got != want and time.monotonic() - t0 < 1.0:
     got = figures(b)
 check(got == want, f"B (process on {port_b}) shows it within 1 s: units, I01, submitted {before} -> {got}, wanted {want}")
 check(figures(n) == want, "nginx answers the same")
+while not events and time.monotonic() - t0 < 1.0:
+    time.sleep(0.05)
+check(bool(events) and events[0] - t0 < 1.0, "the event stream through nginx (unbuffered) delivered it within 1 s")
 sys.exit(1 if failures else 0)
 EOF
