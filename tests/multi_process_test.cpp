@@ -104,7 +104,8 @@ class ServeProcess {
 // A server-sent event stream read from a plain socket, with a deadline per read.
 class EventReader {
  public:
-  EventReader(unsigned short port, const std::string& cookie) {
+  // last_event_id: sent as Last-Event-ID (a reconnecting EventSource), 0 = none.
+  EventReader(unsigned short port, const std::string& cookie, std::int64_t last_event_id = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -112,7 +113,8 @@ class EventReader {
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
     std::string req = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: " +
-                      cookie + "\r\n\r\n";
+                      cookie + "\r\n" +
+                      (last_event_id ? "Last-Event-ID: " + std::to_string(last_event_id) + "\r\n" : "") + "\r\n";
     connected_ = send(fd_, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
   }
   ~EventReader() {
@@ -321,6 +323,7 @@ TEST_F(MultiProcess, SubmissionThroughOneProcessShowsInTheOtherWithinASecond) {
   EXPECT_EQ(f0, figures(city_a, sum, prog)) << "both processes start from the same database";
 
   // 1. A submission through A: B's summary, progress and live stream show it within a second.
+  std::int64_t seen = 0;  // the last event id B's stream gave
   {
     EventReader events(b.port(), city_b.cookie());
     ASSERT_TRUE(events.open(std::chrono::seconds(5)));
@@ -333,6 +336,7 @@ TEST_F(MultiProcess, SubmissionThroughOneProcessShowsInTheOtherWithinASecond) {
     EXPECT_EQ(ev["form"], "B204-1");
     EXPECT_EQ(ev["period"], period_);
     EXPECT_EQ(ev["state"], "submitted");
+    seen = ev.value("seq", std::int64_t{0});
     Figures f1 = plus(f0, v);
     EXPECT_LE(await_figures(city_b, sum, prog, f1, t0), kWithin);
     f0 = f1;
@@ -353,6 +357,21 @@ TEST_F(MultiProcess, SubmissionThroughOneProcessShowsInTheOtherWithinASecond) {
   EXPECT_EQ(after_restart.submitted, f2.submitted);
   EXPECT_EQ(after_restart.not_started, f2.not_started);
   for (const auto& [k, want] : f2.values) EXPECT_NEAR(after_restart.values[k], want, 0.01) << k;
+  // The browser whose stream broke with B reconnects (to any process) with the last id it got:
+  // it is given what it missed while B was down.
+  {
+    EventReader resumed(b.port(), city_b2.cookie(), seen);
+    ASSERT_TRUE(resumed.open(std::chrono::seconds(5)));
+    json ev = resumed.next_submission(SteadyClock::now() + kWithin);
+    ASSERT_TRUE(ev.is_object()) << "a stream resumed from Last-Event-ID " << seen << " did not replay the missed change";
+    EXPECT_EQ(ev["unit_id"], others[0]);
+    EXPECT_GT(ev.value("seq", std::int64_t{0}), seen);
+    for (const char* bad : {"abc", "-1", "0", "12x"}) {
+      auto r = http_request(b.port(), "GET", "/api/v1/events", "", {{"Cookie", city_b2.cookie()}, {"Last-Event-ID", bad}});
+      EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+      EXPECT_EQ(r.error_code(), "BAD_ID") << bad;
+    }
+  }
 
   // 3. Nothing tells B about a write through A (no poke crosses processes): its feed still finds
   //    the change by itself within a second, on the stream and in the figures.

@@ -64,6 +64,7 @@ class ChangeFeed {
   std::atomic<bool> running_{false};
   std::thread thread_;
   static constexpr std::size_t kRing = 20000;
+  static constexpr std::int64_t kBackfill = 5000;  // sequence numbers read back at start
 };
 
 }  // namespace statgov::services
