@@ -27,7 +27,9 @@ Result<services::MonitorQuery> monitor_query(const http::Request& req) {
 // Streams the submission changes inside one viewer's scope.
 class ScopedChanges final : public http::EventStream {
  public:
-  ScopedChanges(services::ChangeFeed& feed, domain::Scope scope) : feed_(feed), scope_(std::move(scope)), seq_(feed.latest()) {}
+  // from: the last sequence number the client saw (its Last-Event-ID), or this process's latest.
+  ScopedChanges(services::ChangeFeed& feed, domain::Scope scope, std::int64_t from)
+      : feed_(feed), scope_(std::move(scope)), seq_(from) {}
   std::string poll() override {
     bool complete = true;
     auto changes = feed_.after(seq_, complete);
@@ -81,13 +83,22 @@ void monitor_routes(http::Router& r, ApiContext& ctx) {
     if (!q.ok()) return error_response(q.error());
     return ok_json(ctx.monitor.missing(a, *q));
   }));
-  r.add("GET", "/api/v1/events", with_actor(ctx, [&ctx](http::Request&, const services::Actor& a) {
+  r.add("GET", "/api/v1/events", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {
     // Staff who may see submissions only: the stream names units, regions and states.
     if (auto allowed = security::authorize(a.user, security::Action::view_submissions); !allowed.ok()) {
       return error_response(allowed.error());
     }
+    // A reconnecting EventSource sends the id of the last event it got. Sequence numbers are the
+    // database's, the same in every process, so a stream that broke with its process resumes on
+    // another one without a gap (older than the feed keeps: a "reset" event, refetch).
+    std::int64_t from = ctx.feed.latest();
+    if (std::string last = req.header("Last-Event-ID"); !last.empty()) {
+      auto id = parse_id(last, "Last-Event-ID");
+      if (!id.ok()) return error_response(id.error());
+      from = *id;
+    }
     http::Response resp;
-    resp.stream = std::make_shared<ScopedChanges>(ctx.feed, domain::Scope::of(a.user));
+    resp.stream = std::make_shared<ScopedChanges>(ctx.feed, domain::Scope::of(a.user), from);
     return resp;
   }));
   r.add("GET", "/api/v1/summary", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {

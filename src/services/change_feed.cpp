@@ -10,11 +10,16 @@ namespace statgov::services {
 
 Status ChangeFeed::start() {
   SG_ASSIGN_OR_RETURN(auto seq, store_.read([](store::Conn& c) { return store::current_seq(c); }));
-  latest_ = seq;
+  // Start with the recent past in the ring, not empty: a live stream that broke with another
+  // process (or with this one, restarted) resumes here from its Last-Event-ID without a reset.
+  // The ring holds each row in its latest state, as every poll does.
+  const std::int64_t from = std::max<std::int64_t>(0, seq - kBackfill);
+  latest_ = from;
   {
     std::lock_guard lock(mu_);
-    floor_ = seq;
+    floor_ = from;
   }
+  SG_TRY(poll_once());
   running_ = true;
   thread_ = std::thread([this] {
     while (running_) {

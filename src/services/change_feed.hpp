@@ -3,6 +3,15 @@
 // forward from the last number it saw, so it also picks up writes by other processes on the same
 // database, and a restart or a gap loses nothing.
 //
+// NOTE: reading forward from the last number seen is only complete because numbers become
+// visible in order: a reader never sees seq 11 committed while seq 10 is still to come (it would
+// never look back for 10). Every writer takes its number with `UPDATE change_seq SET value =
+// value + 1 RETURNING value` inside its transaction; that row stays locked until the transaction
+// ends (and on PostgreSQL the batch also holds the advisory lock, across processes), so the next
+// number can only be taken after the previous transaction committed or rolled back, and both
+// SQLite and PostgreSQL make a commit visible before the lock is released. Any new way of writing
+// submissions must keep taking the number that way, inside the writing transaction.
+//
 // Thread safety: one background thread (start/stop) polls the store and appends to ring_ under
 // mu_; request threads read with after() and wake the poller with poke() after their own commits.
 #pragma once
@@ -55,6 +64,7 @@ class ChangeFeed {
   std::atomic<bool> running_{false};
   std::thread thread_;
   static constexpr std::size_t kRing = 20000;
+  static constexpr std::int64_t kBackfill = 5000;  // sequence numbers read back at start
 };
 
 }  // namespace statgov::services

@@ -124,8 +124,13 @@ Result<std::shared_ptr<SummaryService::Loaded>> SummaryService::cube_for(const S
     std::lock_guard lock(mu_);
     auto it = loaded_.find(cache_key);
     if (it != loaded_.end()) {
-      SG_TRY(catch_up(*it->second));
-      return it->second;
+      Status st = catch_up(*it->second);
+      if (st.ok()) return it->second;
+      // More changes went by since this cube's last query than the feed keeps (a busy day, or
+      // the other processes' load while nobody here asked for this table): catching up is no
+      // longer possible, so the cube is loaded afresh below instead of failing every query.
+      if (st.error().code != "CUBE_STALE") return std::move(st).error();
+      loaded_.erase(it);
     }
   }
   auto l = std::make_shared<Loaded>();
