@@ -59,26 +59,7 @@ class TlsConnection {
 
   HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
                      const std::map<std::string, std::string>& headers = {}) {
-    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-    req.set(bhttp::field::host, "localhost");
-    for (const auto& [k, v] : headers) req.set(k, v);
-    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
-    req.body() = body;
-    req.keep_alive(true);
-    req.prepare_payload();
-    bhttp::write(*stream_, req);
-    bhttp::response_parser<bhttp::string_body> parser;
-    bhttp::read(*stream_, buf_, parser);
-    auto& res = parser.get();
-    HttpResult r;
-    r.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers[name] += std::string(f.value());
-    }
-    r.body = res.body();
-    return r;
+    return exchange(*stream_, buf_, method, target, body, headers, "localhost", true);
   }
 
  private:

@@ -21,6 +21,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <functional>
 #include <fstream>
 #include <memory>
@@ -456,6 +457,21 @@ Result<CaInitResult> ca_init(const std::string& dir, const std::string& name, in
   return CaInitResult{f.cert().string(), f.key().string(), f.crl().string(), name};
 }
 
+namespace {
+
+// Issued files are never overwritten: FILE_EXISTS names the first one already there.
+Status refuse_existing(std::initializer_list<std::string> files) {
+  std::error_code ec;
+  for (const auto& p : files) {
+    if (fs::exists(p, ec)) {
+      return make_error(ErrorKind::conflict, "FILE_EXISTS", "文件已存在，不会覆盖：" + p, "File exists; not overwriting: " + p);
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 Result<IssuedCert> ca_issue_client(const std::string& dir, const std::string& login, int days,
                                    const std::string& out_dir, const std::string& p12_password) {
   SG_TRY(check_login(login));
@@ -470,12 +486,7 @@ Result<IssuedCert> ca_issue_client(const std::string& dir, const std::string& lo
   r.key_file = (out / (login + ".key")).string();
   r.cert_file = (out / (login + ".pem")).string();
   r.p12_file = (out / (login + ".p12")).string();
-  std::error_code ec;
-  for (const auto& p : {r.key_file, r.cert_file, r.p12_file}) {
-    if (fs::exists(p, ec)) {
-      return make_error(ErrorKind::conflict, "FILE_EXISTS", "文件已存在，不会覆盖：" + p, "File exists; not overwriting: " + p);
-    }
-  }
+  SG_TRY(refuse_existing({r.key_file, r.cert_file, r.p12_file}));
   DirLock lock(ca.files.dir);
   if (!lock.ok()) return io_error(ca.files.dir / ".lock");
   SG_ASSIGN_OR_RETURN(ca, load_ca(dir));
@@ -545,12 +556,7 @@ Result<IssuedCert> ca_issue_server(const std::string& dir, const std::vector<std
   IssuedCert r;
   r.key_file = (out / "server.key").string();
   r.cert_file = (out / "server.pem").string();
-  std::error_code ec;
-  for (const auto& p : {r.key_file, r.cert_file}) {
-    if (fs::exists(p, ec)) {
-      return make_error(ErrorKind::conflict, "FILE_EXISTS", "文件已存在，不会覆盖：" + p, "File exists; not overwriting: " + p);
-    }
-  }
+  SG_TRY(refuse_existing({r.key_file, r.cert_file}));
   DirLock lock(ca.files.dir);
   if (!lock.ok()) return io_error(ca.files.dir / ".lock");
   SG_ASSIGN_OR_RETURN(ca, load_ca(dir));
