@@ -206,7 +206,9 @@ struct Server::Impl {
     if (ec) co_return;
     if (!is_tls) {
       static const std::string body =
-          R"({"error":{"code":"TLS_REQUIRED","message":"此端口仅接受 HTTPS 连接，请使用 https://","message_en":"This port speaks HTTPS only; use https://","details":[]}})";
+          Response::error(400, "TLS_REQUIRED", "此端口仅接受 HTTPS 连接，请使用 https://",
+                          "This port speaks HTTPS only; use https://")
+              .body;
       std::string head = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n"
                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
       std::string out = head + body;
