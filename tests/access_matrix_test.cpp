@@ -59,6 +59,7 @@ const std::vector<Entry>& matrix() {
       // Certificate login is off on this plain-HTTP, password-mode server (404 CERT_LOGIN_OFF for
       // everyone, no role decision); the certificate modes are tls_test.cpp's.
       {"POST", "/api/v1/auth/cert-login", Scoped::no,                      "A    A    A    A    A    A    A    A    A"},
+      {"GET", "/api/v1/auth/methods", Scoped::no,                          "A    A    A    A    A    A    A    A    A"},
       {"POST", "/api/v1/auth/logout", Scoped::no,                          "A    A    A    A    A    A    A    A    D"},
       {"POST", "/api/v1/auth/logout-all", Scoped::no,                      "A    A    A    A    A    A    A    A    D"},
       {"GET", "/api/v1/me", Scoped::no,                                    "A    A    A    A    A    A    A    A    D"},

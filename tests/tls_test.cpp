@@ -155,6 +155,34 @@ TEST_F(Tls, CertModeStaffLoginWithTheRightCertificateWorksAndIsAudited) {
   EXPECT_EQ(units.status, 200) << units.body;
 }
 
+// The login page asks the server what to offer: the staff mode and the certificate this connection
+// presented (web/src/views/LoginView.vue shows the certificate button from it).
+TEST_F(Tls, LoginMethodsTellTheModeAndThePresentedCertificate) {
+  TestServer s(20, {}, tls_options(services::StaffAuth::cert));
+  TlsConnection with(s.port(), ca_pem(), cert("demo-shi"), key("demo-shi"));
+  auto m = with.request("GET", "/api/v1/auth/methods");
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_EQ(m.json_body()["staff"], "cert");
+  EXPECT_EQ(m.json_body()["certificate"]["state"], "verified");
+  EXPECT_EQ(m.json_body()["certificate"]["cn"], "demo-shi");
+  EXPECT_EQ(m.headers["cache-control"], "no-store");
+  TlsConnection without(s.port(), ca_pem());
+  auto n = without.request("GET", "/api/v1/auth/methods");
+  ASSERT_EQ(n.status, 200) << n.body;
+  EXPECT_EQ(n.json_body()["certificate"]["state"], "none");
+  EXPECT_FALSE(n.json_body()["certificate"].contains("cn"));
+  // The mixed mode.
+  TestServer p(20, {}, tls_options(services::StaffAuth::password_and_cert));
+  TlsConnection c(p.port(), ca_pem(), cert("demo-quxian"), key("demo-quxian"));
+  EXPECT_EQ(c.request("GET", "/api/v1/auth/methods").json_body()["staff"], "password+cert");
+  // Plain password mode over plain HTTP.
+  TestServer plain(20);
+  auto q = http_request(plain.port(), "GET", "/api/v1/auth/methods");
+  ASSERT_EQ(q.status, 200) << q.body;
+  EXPECT_EQ(q.json_body()["staff"], "password");
+  EXPECT_EQ(q.json_body()["certificate"]["state"], "none");
+}
+
 TEST_F(Tls, CertModeStaffWithoutCertificateIsRefused) {
   TestServer s(20, {}, tls_options(services::StaffAuth::cert));
   TlsConnection c(s.port(), ca_pem());

@@ -82,6 +82,24 @@ void auth_routes(http::Router& r, ApiContext& ctx) {
     }
     return login_response(ctx, ctx.auth.login_with_cert(peer_cert(req), req.remote_ip, totp));
   });
+  // What the login page offers: the staff mode, and whether this connection presented a client
+  // certificate (and whose). Public: it says nothing the TLS handshake did not already tell the client.
+  r.add("GET", "/api/v1/auth/methods", [&ctx](http::Request& req) {
+    auto cert = peer_cert(req);
+    std::string_view state = "none";
+    switch (cert.status) {
+      case services::PeerCert::Status::none: state = "none"; break;
+      case services::PeerCert::Status::verified: state = "verified"; break;
+      case services::PeerCert::Status::revoked: state = "revoked"; break;
+      case services::PeerCert::Status::untrusted: state = "untrusted"; break;
+    }
+    json c = {{"state", state}};
+    if (cert.status == services::PeerCert::Status::verified) c["cn"] = cert.cn;
+    auto resp = http::Response::json(
+        200, {{"staff", services::staff_auth_name(ctx.auth.config().staff_auth)}, {"certificate", c}});
+    resp.headers.emplace_back("Cache-Control", "no-store");
+    return resp;
+  });
   r.add("POST", "/api/v1/auth/logout", with_actor(ctx, [&ctx](http::Request& req, const services::Actor&) {
     std::string auth = req.header("Authorization");
     std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : req.cookie("sg_session").value_or("");

@@ -1,6 +1,7 @@
 // The one typed client of the statgov JSON API v1 (see docs/api.md).
 import type {
   AuthAnswer,
+  AuthMethods,
   ApiErrorBody,
   BulkAnswer,
   Form,
@@ -166,6 +167,13 @@ export function summaryXlsxUrl(q: SummaryQuery): string {
 export const api = {
   login(login: string, password: string): Promise<AuthAnswer> {
     return request('POST', '/auth/login', { json: { login, password }, quiet401: true })
+  },
+  /** Staff auth mode `cert` only: the browser's client certificate is the credential. */
+  certLogin(totp?: string): Promise<AuthAnswer> {
+    return request('POST', '/auth/cert-login', { json: totp ? { totp } : {}, quiet401: true })
+  },
+  authMethods(): Promise<AuthMethods> {
+    return request('GET', '/auth/methods', { quiet401: true })
   },
   logout(): Promise<void> {
     return request('POST', '/auth/logout', { quiet401: true })

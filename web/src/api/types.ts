@@ -24,6 +24,12 @@ export interface AuthAnswer {
   csrf_token: string
 }
 
+/** GET /auth/methods: how staff log in here, and the TLS client certificate this connection presented. */
+export interface AuthMethods {
+  staff: 'password' | 'cert' | 'password+cert'
+  certificate: { state: 'none' | 'verified' | 'revoked' | 'untrusted'; cn?: string }
+}
+
 export type SubmissionState =
   | 'not_started'
   | 'draft'

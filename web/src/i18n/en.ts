@@ -30,6 +30,14 @@ const en: typeof zh = {
     totp: 'One-time code',
     totpHint: 'Enter the 6-digit code from your authenticator app',
     totpRequired: 'Enter the 6-digit one-time code',
+    or: 'or',
+    cert: 'Sign in with certificate',
+    certAs: 'Sign in with certificate ({cn})',
+    certReason: {
+      none: "Staff sign in with a certificate issued by the bureau: this browser presented none. Import it, then open this page again.",
+      revoked: 'The certificate this browser presented has been revoked; contact the administrator.',
+      untrusted: 'The certificate this browser presented was not issued by the bureau, or has expired.',
+    },
   },
   esign: {
     title: 'E-signature',

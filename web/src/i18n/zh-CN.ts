@@ -28,6 +28,14 @@ export default {
     totp: '动态口令',
     totpHint: '请输入身份验证器应用中的6位动态口令',
     totpRequired: '请输入6位动态口令',
+    or: '或',
+    cert: '使用证书登录',
+    certAs: '使用证书登录（{cn}）',
+    certReason: {
+      none: '工作人员需使用本局签发的数字证书登录：浏览器未出示证书，请导入证书后重新打开本页。',
+      revoked: '浏览器出示的证书已被吊销，请联系系统管理员。',
+      untrusted: '浏览器出示的证书不是本局签发的，或已过期。',
+    },
   },
   esign: {
     title: '电子签章',
