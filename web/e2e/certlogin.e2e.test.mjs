@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { withBrowser } from './support.mjs'
+import { openPage, withBrowser } from './support.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..', '..')
@@ -45,11 +45,7 @@ test('staff sign in with the certificate their browser presents; without one the
     await withBrowser(shots, 'certlogin', async ({ browser, pages, errors }) => {
       // 1. A browser without the certificate: the button is there but disabled, with the reason,
       //    and the staff password login is refused with the server's CERT_REQUIRED message.
-      const bare = await browser.newContext({ locale: 'zh-CN', ignoreHTTPSErrors: true })
-      const p1 = await bare.newPage()
-      p1.setDefaultTimeout(15000)
-      p1.on('pageerror', (e) => errors.push(`bare: ${e}`))
-      pages.push({ role: 'bare', page: p1, context: bare })
+      const p1 = await openPage(browser, { role: 'bare', pages, errors, contextOptions: { ignoreHTTPSErrors: true } })
       await p1.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' })
       const hint = p1.locator('[data-testid="cert-hint"]')
       await hint.waitFor()
@@ -65,17 +61,15 @@ test('staff sign in with the certificate their browser presents; without one the
       assert.ok(p1.url().endsWith('/login'), 'still on the login page')
 
       // 2. A browser that presents demo-shi's certificate: one click signs in, no password.
-      const withCert = await browser.newContext({
-        locale: 'zh-CN',
-        ignoreHTTPSErrors: true,
-        clientCertificates: [
-          { origin: baseUrl, certPath: path.join(certs, 'demo-shi.pem'), keyPath: path.join(certs, 'demo-shi.key') },
-        ],
+      const clientCertificates = [
+        { origin: baseUrl, certPath: path.join(certs, 'demo-shi.pem'), keyPath: path.join(certs, 'demo-shi.key') },
+      ]
+      const p2 = await openPage(browser, {
+        role: 'cert',
+        pages,
+        errors,
+        contextOptions: { ignoreHTTPSErrors: true, clientCertificates },
       })
-      const p2 = await withCert.newPage()
-      p2.setDefaultTimeout(15000)
-      p2.on('pageerror', (e) => errors.push(`cert: ${e}`))
-      pages.push({ role: 'cert', page: p2, context: withCert })
       await p2.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' })
       const button = p2.locator('[data-testid="cert-login"]')
       await button.waitFor()

@@ -20,13 +20,22 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
 }
 
-/** Opens a page in its own browser context and logs in through the login page. */
-export async function loginPage(browser, { baseUrl, login, password, role, pages, errors }) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1500, height: 1000 } })
+/**
+ * A page in its own browser context (Chinese, desktop size, `contextOptions` on top), recorded in
+ * `pages` for the failure screenshots, its uncaught errors pushed to `errors`.
+ */
+export async function openPage(browser, { role, pages, errors, contextOptions = {} }) {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1500, height: 1000 }, ...contextOptions })
   const page = await context.newPage()
   page.setDefaultTimeout(15000)
   page.on('pageerror', (e) => errors.push(`${role}: ${e}`))
   pages.push({ role, page, context })
+  return page
+}
+
+/** Opens a page in its own browser context and logs in through the login page. */
+export async function loginPage(browser, { baseUrl, login, password, role, pages, errors }) {
+  const page = await openPage(browser, { role, pages, errors })
   await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' })
   await page.locator('input[name="login"]').fill(login)
   await page.locator('input[name="password"]').fill(password)
