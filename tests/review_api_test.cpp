@@ -103,6 +103,75 @@ TEST_F(ReviewApi, ProgressIsScopedAndMatchesAnIndependentCount) {
   EXPECT_EQ(late["total"]["overdue"], late["total"]["expected"].get<int>() - late["total"]["submitted"].get<int>());
 }
 
+// Who owed a past period follows the directory as it stood at the period's end: a unit closed, moved
+// to another county or reclassified afterwards still owed that period where it was; the current
+// period follows today's directory.
+TEST_F(ReviewApi, ExpectedUnitsFollowTheDirectoryAsOfThePeriod) {
+  const std::string past = "2024M06";  // ended long before the test clock; nobody reported it
+  auto counts = [&](const std::string& period) {
+    std::map<std::string, int> by_county;
+    auto p = as("demo-shi").get("/api/v1/monitor/progress?form=B204-1&period=" + period).json_body();
+    for (const auto& r : p["rows"]) by_county[r["key"]] = r["expected"];
+    by_county["total"] = p["total"]["expected"];
+    return by_county;
+  };
+  auto past_before = counts(past);
+  auto now_before = counts("2026M11");
+  ASSERT_GT(past_before["total"], 0);
+  // Three active units of the directory: two industrial ones in one county, one non-industrial.
+  auto units = as("demo-shi").get("/api/v1/units?limit=500").json_body()["items"];
+  auto industrial = [](const json& u) {
+    std::string s = u["section"];
+    return s == "B" || s == "C" || s == "D";
+  };
+  auto county = [](const json& u) { return u["region"].get<std::string>().substr(0, 6) + "000000"; };
+  json closed, moved, reclassified;
+  std::string elsewhere;
+  for (const auto& u : units) {
+    if (u["status"] != "active" || u["id"] == server_->demo_unit()) continue;
+    if (industrial(u) && closed.is_null()) closed = u;
+    else if (industrial(u) && moved.is_null() && county(u) == county(closed)) moved = u;
+    else if (!industrial(u) && reclassified.is_null()) reclassified = u;
+  }
+  for (const auto& u : units) {
+    if (!closed.is_null() && county(u) != county(closed)) elsewhere = u["region"];
+  }
+  ASSERT_FALSE(closed.is_null() || moved.is_null() || reclassified.is_null() || elsewhere.empty());
+  auto patch = [&](const json& u, const json& body) {
+    auto r = as("demo-shi").send("PATCH", "/api/v1/units/" + std::to_string(u["id"].get<std::int64_t>()), body.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  patch(closed, {{"status", "closed"}});
+  patch(moved, {{"region", elsewhere}});
+  patch(reclassified, {{"industry", "3311"}});
+
+  // The past period: exactly as before the changes, county by county.
+  EXPECT_EQ(counts(past), past_before);
+  // The moved unit still counts for its old county's statistician in the past period, not for the new one.
+  auto missing_then = as("demo-shi").get("/api/v1/monitor/missing?form=B204-1&period=" + past +
+                                         "&region=" + county(closed)).json_body()["items"];
+  std::set<std::int64_t> ids;
+  for (const auto& m : missing_then) ids.insert(m["unit_id"].get<std::int64_t>());
+  EXPECT_TRUE(ids.count(moved["id"].get<std::int64_t>()));
+  EXPECT_TRUE(ids.count(closed["id"].get<std::int64_t>()));
+  EXPECT_FALSE(ids.count(reclassified["id"].get<std::int64_t>()));
+
+  // The current period: today's directory.
+  auto now_after = counts("2026M11");
+  EXPECT_EQ(now_after["total"], now_before["total"] - 1 + 1) << "one closed, one became industrial";
+  std::string new_county = elsewhere.substr(0, 6) + "000000";
+  std::string old_county = county(closed);
+  std::string recl_county = county(reclassified);
+  auto want = now_before;
+  want[old_county] -= 2;
+  want[new_county] += 1;
+  want[recl_county] += 1;
+  for (auto& [k, v] : want) {
+    if (k == "total") continue;
+    EXPECT_EQ(now_after[k], v) << k;
+  }
+}
+
 TEST_F(ReviewApi, LevelByLevelWithReturnAndLock) {
   auto first = submit_clean();
   ASSERT_EQ(first.status, 200) << first.body;

@@ -2,7 +2,10 @@
 
 #include "security/policy.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <map>
+#include <set>
 
 namespace statgov::services {
 
@@ -29,18 +32,59 @@ Result<MonitorService::Obligations> MonitorService::obligations(const Actor& a, 
   o.deadline = o.period.deadline(def.deadline_day, def.deadline_hour);
   domain::Scope sub;
   sub.region_prefix = o.root.significant();
-  SG_ASSIGN_OR_RETURN(auto units, store_.read([&](store::Conn& c) { return store::all_units(c, sub); }));
+  // Who owed the form is decided by the directory as it stood at the end of the period, not today's:
+  // a unit closed, moved to another county or reclassified since then still owed that period where
+  // it was. Today's rows are turned back with the changes recorded after the period's end. A unit
+  // with a submission is counted where the submission was written (its region snapshot).
+  std::string period_end = format_utc(o.period.deadline(1, 0));
   SG_ASSIGN_OR_RETURN(auto states, store_.read([&](store::Conn& c) {
     return store::submission_states(c, sub, def.code, o.period.str());
+  }));
+  SG_ASSIGN_OR_RETURN(auto units, store_.read([&](store::Conn& c) -> Result<std::vector<store::UnitRow>> {
+    SG_ASSIGN_OR_RETURN(auto rows, store::all_units(c, sub));
+    SG_ASSIGN_OR_RETURN(auto changes, store::unit_changes_after(c, period_end));
+    std::set<std::int64_t> have, more;
+    for (const auto& u : rows) have.insert(u.id);
+    for (const auto& ch : changes) {
+      if (ch.field == "region" && sub.covers_region(ch.old_value) && !have.count(ch.unit_id)) more.insert(ch.unit_id);
+    }
+    for (const auto& st : states) {
+      if (!have.count(st.unit_id)) more.insert(st.unit_id);
+    }
+    for (auto id : more) {
+      SG_ASSIGN_OR_RETURN(auto u, store::find_unit(c, domain::Scope{}, id));
+      if (u) rows.push_back(std::move(*u));
+    }
+    std::map<std::int64_t, store::UnitRow*> by_id;
+    for (auto& u : rows) by_id[u.id] = &u;
+    for (const auto& ch : changes) {  // newest first
+      auto it = by_id.find(ch.unit_id);
+      if (it == by_id.end()) continue;
+      store::UnitRow& u = *it->second;
+      if (ch.field == "region") u.region = ch.old_value;
+      else if (ch.field == "industry") u.industry = ch.old_value;
+      else if (ch.field == "status") u.status = ch.old_value;
+      else if (ch.field == "size") {
+        int size = 0;
+        auto [end, ec] = std::from_chars(ch.old_value.data(), ch.old_value.data() + ch.old_value.size(), size);
+        if (ec == std::errc() && end == ch.old_value.data() + ch.old_value.size()) u.size = size;
+      }
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return rows;
   }));
   std::map<std::int64_t, const store::SubmissionState*> by_unit;
   for (const auto& s : states) by_unit[s.unit_id] = &s;
   for (auto& u : units) {
+    auto it = by_unit.find(u.id);
+    if (it == by_unit.end()) {
+      // Not in the region then, or closed by the period's end: it owed nothing here.
+      if (!sub.covers_region(u.region) || u.status != "active") continue;
+    } else {
+      u.region = it->second->region;
+    }
     auto ind = catalog_.industry(u.industry);
     std::string section = ind ? ind->section : "";
-    auto it = by_unit.find(u.id);
-    // Units closed before the period owe nothing; a unit with a submission is always counted.
-    if (it == by_unit.end() && u.status != "active") continue;
     if (it == by_unit.end() && !domain::form_applies(def, u.industry, section, u.size, u.uscc)) continue;
     Obligation ob;
     ob.unit = std::move(u);

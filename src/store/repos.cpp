@@ -221,6 +221,14 @@ Status add_unit_history(Conn& c, std::int64_t unit_id, const UnitChange& ch) {
   return st.exec();
 }
 
+Result<std::vector<UnitFieldChange>> unit_changes_after(Conn& c, const std::string& at) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT unit_id, field, COALESCE(old_value, '') FROM unit_history WHERE at > :at "
+      "AND field IN ('region', 'industry', 'size', 'status') ORDER BY id DESC"));
+  st.set(":at", at);
+  return collect<UnitFieldChange>(st, [](const Stmt& s) { return UnitFieldChange{s.int64(0), s.text(1), s.text(2)}; });
+}
+
 Result<std::vector<UnitChange>> unit_history(Conn& c, std::int64_t unit_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT at, actor, field, COALESCE(old_value, ''), COALESCE(new_value, '') FROM unit_history "
@@ -372,7 +380,7 @@ Result<std::vector<SubmissionRow>> submissions_for_units(Conn& c, const std::vec
 Result<std::vector<SubmissionState>> submission_states(Conn& c, const domain::Scope& scope,
                                                        std::string_view form, std::string_view period) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, results "
+      "SELECT unit_id, state, version, COALESCE(first_submitted_at, ''), updated_at, results, region "
       "FROM submissions WHERE form_code = :form AND period = :period{} ORDER BY unit_id",
       scope_sql(scope, "region", "unit_id"))));
   st.set(":form", form).set(":period", period);
@@ -388,7 +396,7 @@ Result<std::vector<SubmissionState>> submission_states(Conn& c, const domain::Sc
       if (*sev == "error") ++errors;
       else if (*sev == "warning") ++warnings;
     }
-    return SubmissionState{s.int64(0), s.text(1), s.int32(2), s.text(3), s.text(4), errors, warnings};
+    return SubmissionState{s.int64(0), s.text(6), s.text(1), s.int32(2), s.text(3), s.text(4), errors, warnings};
   });
 }
 

@@ -62,6 +62,13 @@ struct UnitChange {
 };
 Status add_unit_history(Conn& c, std::int64_t unit_id, const UnitChange& ch);
 Result<std::vector<UnitChange>> unit_history(Conn& c, std::int64_t unit_id);
+// The changes of region, industry, size class and status recorded after `at` (UTC ISO 8601), newest
+// first: undone in this order on today's rows, they give the directory as it stood at `at`.
+struct UnitFieldChange {
+  std::int64_t unit_id = 0;
+  std::string field, old_value;
+};
+Result<std::vector<UnitFieldChange>> unit_changes_after(Conn& c, const std::string& at);
 
 // ---- forms ----------------------------------------------------------------------------------
 struct FormRow {
@@ -115,6 +122,7 @@ Result<std::vector<SubmissionRow>> submissions_for_units(Conn& c, const std::vec
 // State of every submission of a form and period inside the scope (monitoring, queues).
 struct SubmissionState {
   std::int64_t unit_id = 0;
+  std::string region;  // the unit's region when the submission was last written
   std::string state;
   int version = 0;
   std::string first_submitted_at, updated_at;
