@@ -1,32 +1,6 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-import {
-  ElAlert,
-  ElBreadcrumb,
-  ElBreadcrumbItem,
-  ElButton,
-  ElCheckbox,
-  ElDialog,
-  ElOption,
-  ElProgress,
-  ElRadio,
-  ElRadioButton,
-  ElRadioGroup,
-  ElSelect,
-  ElCard,
-  ElConfigProvider,
-  ElDescriptions,
-  ElDescriptionsItem,
-  ElDrawer,
-  ElEmpty,
-  ElForm,
-  ElFormItem,
-  ElInput,
-  ElTable,
-  ElTableColumn,
-  ElTag,
-  ElLoading,
-} from 'element-plus'
+import * as elementComponents from './lib/element'
 import 'element-plus/dist/index.css'
 import App from './App.vue'
 import { router } from './router'
@@ -39,35 +13,7 @@ const app = createApp(App)
 const pinia = createPinia()
 app.use(pinia)
 app.use(i18n)
-for (const c of [
-  ElAlert,
-  ElBreadcrumb,
-  ElBreadcrumbItem,
-  ElButton,
-  ElCheckbox,
-  ElDialog,
-  ElOption,
-  ElProgress,
-  ElRadio,
-  ElRadioButton,
-  ElRadioGroup,
-  ElSelect,
-  ElCard,
-  ElConfigProvider,
-  ElDescriptions,
-  ElDescriptionsItem,
-  ElDrawer,
-  ElEmpty,
-  ElForm,
-  ElFormItem,
-  ElInput,
-  ElTable,
-  ElTableColumn,
-  ElTag,
-]) {
-  app.use(c)
-}
-app.use(ElLoading)
+for (const c of Object.values(elementComponents)) app.use(c)
 
 const auth = useAuthStore(pinia)
 configureClient({
