@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fstream>
 #include <random>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -71,6 +72,23 @@ TEST_F(Cli, CommandsReportErrorsAndExitNonZero) {
   EXPECT_NE(br.out.find("\"line\":2"), std::string::npos) << br.out;
   EXPECT_NE(run(base() + "import units " + (dir_ / "missing.csv").string()).code, 0);
   EXPECT_NE(run(base() + "no-such-command").code, 0);
+}
+
+// The TOTP key file: created 0600, never overwritten, and serve refuses a bad one at start-up.
+TEST_F(Cli, TotpKeyFile) {
+  auto key = (dir_ / "totp.key").string();
+  auto made = run("totp keygen --out " + key);
+  ASSERT_EQ(made.code, 0) << made.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto again = run("totp keygen --out " + key);
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.out.find("FILE_EXISTS"), std::string::npos) << again.out;
+  std::ofstream(dir_ / "bad.key") << "not a key\n";
+  auto bad = run(base() + "serve --listen 127.0.0.1:0 --totp-key " + (dir_ / "bad.key").string());
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.out.find("BAD_SEAL_KEY"), std::string::npos) << bad.out;
 }
 
 TEST_F(Cli, AuditChainDetectsTampering) {

@@ -2,7 +2,9 @@
 // wrong and missing codes counted by the login throttle, replay refused, disable.
 #include "harness.hpp"
 
+#include "security/sealed.hpp"
 #include "security/totp.hpp"
+#include "store/repos.hpp"
 
 #include <gtest/gtest.h>
 
@@ -127,6 +129,53 @@ TEST_F(TotpApi, EnrolConfirmLoginThrottleDisable) {
   ASSERT_EQ(off.status, 200) << off.body;
   EXPECT_EQ(login(user, "", false).status, 200);
   server_->clock().set(from_local(2026, 11, 26, 10, 0));
+}
+
+// With serve --totp-key the secret is sealed in the database (security/sealed.hpp): a copy of the
+// database alone does not give the second factor, and a server without the key says so (503).
+TEST_F(TotpApi, SecretsAreSealedWithTheServersKey) {
+  const std::string user = "demo-xiangzhen";
+  const std::string ip = "127.0.0.1";
+  auto config = [](std::optional<security::SealKey> key) {
+    services::AuthConfig cfg;
+    cfg.hash_cost = security::HashCost::test();
+    cfg.totp_key = std::move(key);
+    return cfg;
+  };
+  services::AuthService keyed(server_->store(), server_->clock(),
+                              config(*security::parse_seal_key(security::new_seal_key_text())));
+  auto session = keyed.login(user, kDemoPassword, ip);
+  ASSERT_TRUE(session.ok()) << session.error().message_en;
+  auto enrol = keyed.totp_enrol(session->user, ip);
+  ASSERT_TRUE(enrol.ok()) << enrol.error().message_en;
+  std::string b32 = (*enrol)["secret"];
+  auto secret = *security::base32_decode(b32);
+  auto row = server_->store().read([&](store::Conn& c) { return store::find_totp(c, session->user.id); });
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_TRUE(security::is_sealed((*row)->secret)) << (*row)->secret;
+  EXPECT_EQ((*row)->secret.find(b32), std::string::npos) << "the base32 secret is not in the database";
+  ASSERT_TRUE(keyed.totp_confirm(session->user, code_now(secret), ip).ok());
+
+  server_->clock().advance(std::chrono::seconds(30));  // the next code (the confirming one is used)
+  auto with_code = keyed.login(user, kDemoPassword, ip, code_now(secret));
+  EXPECT_TRUE(with_code.ok()) << with_code.error().message_en;
+  auto without_code = keyed.login(user, kDemoPassword, ip);
+  EXPECT_EQ(without_code.error().code, "TOTP_REQUIRED");
+
+  // The test server runs without the key: the login cannot check the code and says why.
+  server_->clock().advance(std::chrono::seconds(30));
+  auto r = login(user, code_now(secret));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.error_code(), "SEAL_KEY_MISSING");
+  // Another key does not open it either.
+  services::AuthService other(server_->store(), server_->clock(),
+                              config(*security::parse_seal_key(security::new_seal_key_text())));
+  EXPECT_EQ(other.login(user, kDemoPassword, ip, code_now(secret)).error().code, "SEAL_KEY_WRONG");
+
+  // Leave the account as it was for the other tests.
+  server_->clock().advance(std::chrono::seconds(30));
+  ASSERT_TRUE(keyed.totp_disable(session->user, code_now(secret), ip).ok());
+  EXPECT_EQ(login(user, "", false).status, 200);
 }
 
 TEST_F(TotpApi, EnterprisesHaveNoTotp) {

@@ -1,5 +1,7 @@
 #include "app/ca_cli.hpp"
 
+#include "app/cli_common.hpp"
+
 #include "base/clock.hpp"
 #include "security/ca.hpp"
 
@@ -11,11 +13,6 @@
 namespace statgov::app {
 
 namespace {
-
-int fail(const Error& e) {
-  std::cerr << "statgov: " << e.message << "\nstatgov: " << e.message_en << " [" << e.code << "]\n";
-  return 1;
-}
 
 nlohmann::json entry_json(const security::CaCertEntry& e) {
   return {{"serial", e.serial},         {"kind", e.kind},           {"subject", e.subject},

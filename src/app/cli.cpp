@@ -1,5 +1,9 @@
 #include "app/cli.hpp"
 
+#include "app/cli_common.hpp"
+#include "base/files.hpp"
+#include "security/sealed.hpp"
+
 #include "api/api.hpp"
 #include "app/ca_cli.hpp"
 #include "app/portal_cli.hpp"
@@ -24,17 +28,6 @@
 namespace statgov::app {
 
 namespace {
-
-int fail(const Error& e) {
-  std::cerr << "statgov: " << e.message << "\nstatgov: " << e.message_en << " [" << e.code << "]\n";
-  for (const auto& d : e.details) std::cerr << "  " << d.dump() << "\n";
-  return 1;
-}
-
-int fail(const std::string& zh, const std::string& en) {
-  std::cerr << "statgov: " << zh << "\nstatgov: " << en << "\n";
-  return 1;
-}
 
 Result<std::unique_ptr<store::Store>> open_store(const std::string& path) {
   if (store::is_postgres_target(path)) return store::Store::open(path);
@@ -123,14 +116,8 @@ int run_sign(bool keygen, const std::string& out_dir, const std::string& key_fil
     auto pub = std::filesystem::path(out_dir) / "signing-key.pub";
     if (std::filesystem::exists(priv)) return fail("私钥文件已存在：" + priv.string(), "Key file exists: " + priv.string());
     auto key = security::generate_signing_key();
-    {
-      std::ofstream f(priv, std::ios::binary);
-      f << security::private_key_jwk(key) << "\n";
-      if (!f) return fail("无法写入：" + priv.string(), "Cannot write " + priv.string());
-    }
-    std::filesystem::permissions(priv, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                 std::filesystem::perm_options::replace, ec);
-    std::ofstream(pub, std::ios::binary) << base64(key.public_key) << "\n";
+    if (auto st = write_new_file(priv, security::private_key_jwk(key) + "\n", 0600); !st.ok()) return fail(st.error());
+    if (auto st = write_new_file(pub, base64(key.public_key) + "\n", 0644); !st.ok()) return fail(st.error());
     std::cout << nlohmann::json{{"key_id", security::key_fingerprint(key.public_key)},
                                 {"public_key", base64(key.public_key)},
                                 {"private_key_file", priv.string()},
@@ -290,6 +277,9 @@ int run(int argc, char** argv) {
       ->check(CLI::ExistingFile)->needs(client_ca);
   serve->add_option("--tls-handshake-timeout", tls_handshake_timeout, "seconds a client has to complete the TLS handshake")
       ->check(CLI::Range(1, 120))->capture_default_str();
+  std::string totp_key_file;
+  serve->add_option("--totp-key", totp_key_file, "key file that encrypts TOTP secrets in the database (statgov totp keygen)")
+      ->check(CLI::ExistingFile);
   serve->add_option("--staff-auth", staff_auth, "how staff log in: password | cert | password+cert (cert modes need --client-ca)")
       ->check(CLI::IsMember({"password", "cert", "password+cert"}))->capture_default_str();
 
@@ -366,6 +356,12 @@ int run(int argc, char** argv) {
                               "JSON {form, period, unit_uscc, values, version} of the submit to sign")
       ->required()->check(CLI::ExistingFile);
 
+  // The key that seals TOTP secrets in the database (security/sealed.hpp, docs/operations.md).
+  auto* totp = cli.add_subcommand("totp", "the key that encrypts staff one-time code secrets at rest (动态口令)");
+  totp->require_subcommand(1);
+  auto* totp_keygen = totp->add_subcommand("keygen", "create the key file (0600) for serve --totp-key");
+  std::string totp_key_out;
+  totp_keygen->add_option("--out", totp_key_out, "key file to create (never overwritten)")->required();
   auto* release = cli.add_subcommand("release", "release packages for the public portal (对外发布)");
   release->require_subcommand(1);
   auto* release_export = release->add_subcommand("export", "write a signed release's package into a folder again");
@@ -387,6 +383,12 @@ int run(int argc, char** argv) {
   if (auto rc = portal_commands.run()) return *rc;
   if (auto rc = ca_commands.run()) return *rc;
 
+  if (*totp_keygen) {
+    if (auto st = write_new_file(totp_key_out, security::new_seal_key_text(), 0600); !st.ok()) return fail(st.error());
+    std::cout << "TOTP key written: " << totp_key_out << " (0600). Start serve with --totp-key " << totp_key_out
+              << "; keep a copy with the backups, apart from them: without it no enrolled one-time code opens.\n";
+    return 0;
+  }
   if (*sign) return run_sign(sign_keygen->parsed(), sign_out, sign_key, sign_payload);
   if ((*restore || (*demo && force)) && store::is_postgres_target(db)) {
     return fail("restore 与 demo --force 只适用于 SQLite 数据库文件；PostgreSQL 请用 pg_basebackup/pg_restore 或重建数据库",
@@ -424,6 +426,13 @@ int run(int argc, char** argv) {
   services::AuthConfig auth_cfg;
   if (*serve) {
     auth_cfg.staff_auth = *services::parse_staff_auth(staff_auth);  // CLI11 checked the value
+    if (!totp_key_file.empty()) {
+      auto text = read_file(totp_key_file);
+      if (!text.ok()) return fail(text.error());
+      auto key = security::parse_seal_key(*text);
+      if (!key.ok()) return fail(key.error());
+      auth_cfg.totp_key = std::move(*key);
+    }
     if (auth_cfg.staff_auth != services::StaffAuth::password && tls_opt.client_ca_file.empty()) {
       return fail("--staff-auth " + staff_auth + " 需要 --tls-cert、--tls-key 和 --client-ca（由本服务终止 TLS 并校验客户端证书）",
                   "--staff-auth " + staff_auth + " needs --tls-cert, --tls-key and --client-ca (serve terminates TLS and checks client certificates)");

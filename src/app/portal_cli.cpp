@@ -1,5 +1,8 @@
 #include "app/portal_cli.hpp"
 
+#include "app/cli_common.hpp"
+#include "base/files.hpp"
+
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "http/http.hpp"
@@ -25,39 +28,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int fail(const Error& e) {
-  std::cerr << "statgov: " << e.message << "\nstatgov: " << e.message_en << " [" << e.code << "]\n";
-  for (const auto& d : e.details) std::cerr << "  " << d.dump() << "\n";
-  return 1;
-}
-
-int fail(const std::string& zh, const std::string& en) {
-  std::cerr << "statgov: " << zh << "\nstatgov: " << en << "\n";
-  return 1;
-}
-
 std::optional<std::string> slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Create a new file (never overwrite) with the given mode.
-bool write_new(const fs::path& p, const std::string& bytes, mode_t mode) {
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return false;
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return ::fsync(fd) == 0 && ::close(fd) == 0;
 }
 
 std::atomic<bool> g_portal_stop{false};
@@ -133,10 +109,8 @@ int PortalCommands::keygen() {
                 "Key files exist; not overwriting: " + key.string());
   }
   const auto kp = publish::generate_keypair();
-  if (!write_new(key, publish::key_file_text(kp.secret_key), 0600) ||
-      !write_new(pub, publish::key_file_text(kp.public_key), 0644)) {
-    return fail("无法写入密钥文件：" + out_, "Cannot write the key files in " + out_);
-  }
+  if (auto st = write_new_file(key, publish::key_file_text(kp.secret_key), 0600); !st.ok()) return fail(st.error());
+  if (auto st = write_new_file(pub, publish::key_file_text(kp.public_key), 0644); !st.ok()) return fail(st.error());
   std::cout << "release key pair written: " << key.string() << " (secret, 0600), " << pub.string()
             << " (public, for the portal)\n";
   return 0;

@@ -43,6 +43,19 @@ std::string base64(std::string_view data) {
   return out;
 }
 
+std::optional<std::string> unbase64(std::string_view text) {
+  std::string out(text.size(), '\0');
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
 std::string random_uuid() {
   unsigned char b[16];
   randombytes_buf(b, sizeof b);

@@ -62,19 +62,6 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-std::optional<std::string> unbase64(std::string_view text) {
-  std::string out(text.size(), '\0');
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  out.resize(len);
-  return out;
-}
-
 Result<std::string> parse_key(std::string_view file_text, std::size_t bytes,
                               const std::string& which) {
   auto raw = unbase64(trim(file_text));

@@ -1,6 +1,7 @@
 #include "security/ca.hpp"
 
 #include "base/clock.hpp"
+#include "base/files.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -78,32 +79,6 @@ Result<std::string> read_text(const fs::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// A new file, never an existing one replaced (O_EXCL), with the given mode from the start so
-// that a private key is never readable by others, not even for a moment.
-Status write_new_file(const fs::path& p, const std::string& data, mode_t mode) {
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) {
-      return make_error(ErrorKind::conflict, "FILE_EXISTS", "文件已存在，不会覆盖：" + p.string(),
-                        "File exists; not overwriting: " + p.string());
-    }
-    return io_error(p);
-  }
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      return io_error(p);
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  bool ok = ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok) return io_error(p);
-  return Ok{};
 }
 
 // Readers (`serve` re-reading crl.pem) see the old file or the new one, never half of one.

@@ -143,7 +143,7 @@ Result<Session> AuthService::open_session(const store::UserRow& user_row, const 
   SG_ASSIGN_OR_RETURN(auto factor, store_.read([&](store::Conn& c) { return store::find_totp(c, row->user.id); }));
   std::optional<std::int64_t> totp_step;
   if (factor && factor->enabled) {
-    auto secret = security::base32_decode(factor->secret);
+    SG_ASSIGN_OR_RETURN(auto secret, totp_secret(*factor));
     std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     if (!totp.empty() && secret) totp_step = security::totp_match(*secret, totp, unix_now);
     // A code is good once: a step at or before the last one used is a replay.
@@ -300,6 +300,8 @@ Status AuthService::set_disabled(const std::string& login, bool disabled, const 
 // ---- TOTP second factor ----------------------------------------------------------------------
 
 namespace {
+// Binds a sealed secret to its account: copied onto another user's row it does not open.
+std::string totp_context(std::int64_t user_id) { return "statgov totp user " + std::to_string(user_id); }
 Error totp_invalid() {
   return make_error(ErrorKind::unprocessable, "TOTP_INVALID", "动态口令错误或已过期",
                     "The one-time code is wrong or has expired");
@@ -316,6 +318,12 @@ Status check_code_format(const std::string& code) {
 }
 }  // namespace
 
+Result<std::optional<std::string>> AuthService::totp_secret(const store::TotpRow& row) const {
+  SG_ASSIGN_OR_RETURN(auto text, security::unseal(config_.totp_key ? &*config_.totp_key : nullptr, row.secret,
+                                                  totp_context(row.user_id)));
+  return security::base32_decode(text);
+}
+
 Result<nlohmann::json> AuthService::totp_status(const domain::User& u) {
   SG_ASSIGN_OR_RETURN(auto f, store_.read([&](store::Conn& c) { return store::find_totp(c, u.id); }));
   return nlohmann::json{{"enabled", f && f->enabled}, {"pending", f && !f->enabled},
@@ -326,7 +334,9 @@ Result<nlohmann::json> AuthService::totp_enrol(const domain::User& u, const std:
   SG_TRY(staff_only(u));
   auto now = format_utc(clock_.now());
   std::string secret = security::new_totp_secret();
-  store::TotpRow row{u.id, security::base32_encode(secret), false, now, "", -1};
+  std::string text = security::base32_encode(secret);
+  store::TotpRow row{u.id, config_.totp_key ? security::seal(*config_.totp_key, text, totp_context(u.id)) : text,
+                     false, now, "", -1};
   SG_TRY(store_.write([&](store::Conn& c) -> Status {
     SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u.id));
     if (f && f->enabled) {
@@ -336,7 +346,7 @@ Result<nlohmann::json> AuthService::totp_enrol(const domain::User& u, const std:
     SG_TRY(store::upsert_totp(c, row));
     return store::append_audit(c, now, u.login, "totp_enrol", "user:" + u.login, {{"ip", ip}});
   }));
-  return nlohmann::json{{"secret", row.secret}, {"otpauth_uri", security::otpauth_uri(totp_issuer, u.login, secret)},
+  return nlohmann::json{{"secret", text}, {"otpauth_uri", security::otpauth_uri(totp_issuer, u.login, secret)},
                         {"digits", 6}, {"period", security::kTotpStepSeconds}, {"algorithm", "SHA1"}};
 }
 
@@ -352,7 +362,7 @@ Result<nlohmann::json> AuthService::totp_confirm(const domain::User& u, const st
       return make_error(ErrorKind::conflict, "TOTP_NOT_PENDING", "没有待确认的动态口令登记，请先登记",
                         "No one-time code enrolment is waiting for confirmation; enrol first");
     }
-    auto secret = security::base32_decode(f->secret);
+    SG_ASSIGN_OR_RETURN(auto secret, totp_secret(*f));
     auto step = secret ? security::totp_match(*secret, code, unix_now) : std::nullopt;
     if (!step) return totp_invalid();
     f->enabled = true;
@@ -375,7 +385,7 @@ Result<nlohmann::json> AuthService::totp_disable(const domain::User& u, const st
     if (!f || !f->enabled) {
       return make_error(ErrorKind::conflict, "TOTP_NOT_ENABLED", "动态口令未启用", "The one-time code is not on");
     }
-    auto secret = security::base32_decode(f->secret);
+    SG_ASSIGN_OR_RETURN(auto secret, totp_secret(*f));
     auto step = secret ? security::totp_match(*secret, code, unix_now) : std::nullopt;
     if (!step) return totp_invalid();
     SG_TRY(store::delete_totp(c, u.id));

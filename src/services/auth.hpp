@@ -7,6 +7,7 @@
 #include "base/result.hpp"
 #include "domain/user.hpp"
 #include "security/password.hpp"
+#include "security/sealed.hpp"
 #include "store/store.hpp"
 
 #include <chrono>
@@ -16,6 +17,7 @@
 
 namespace statgov::store {
 struct UserRow;
+struct TotpRow;
 }
 
 namespace statgov::services {
@@ -47,6 +49,9 @@ struct AuthConfig {
   std::chrono::minutes failure_window{15};
   security::HashCost hash_cost = security::HashCost::interactive();
   StaffAuth staff_auth = StaffAuth::password;
+  // Seals the TOTP secrets in the database (serve --totp-key, security/sealed.hpp); without it they
+  // are stored as written by authenticator apps (base32), and sealed ones cannot be opened.
+  std::optional<security::SealKey> totp_key;
 };
 
 struct Session {
@@ -98,6 +103,9 @@ class AuthService {
   std::string totp_issuer = "statgov";  // shown in authenticator apps
 
  private:
+  // The TOTP secret of a row, opened with the configured key (a plain base32 row from before the key
+  // reads as it is); nullopt if the stored text is not base32.
+  Result<std::optional<std::string>> totp_secret(const store::TotpRow& row) const;
   store::Store& store_;
   const Clock& clock_;
   AuthConfig config_;

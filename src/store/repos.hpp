@@ -299,7 +299,7 @@ Result<std::optional<SubmissionRow>> find_submission_by_id(Conn& c, std::int64_t
 
 struct TotpRow {
   std::int64_t user_id = 0;
-  std::string secret;  // base32
+  std::string secret;  // base32, or sealed with the server's --totp-key (security/sealed.hpp)
   bool enabled = false;
   std::string created_at, confirmed_at;
   std::int64_t last_step = -1;
