@@ -57,6 +57,13 @@ TEST_F(Cli, CommandsReportErrorsAndExitNonZero) {
   EXPECT_EQ(run(base() + "user passwd --login zhang", "Another456").code, 0);
   EXPECT_NE(run(base() + "user passwd --login nobody", "Another456").code, 0);
   EXPECT_EQ(run(base() + "user disable --login zhang").code, 0);
+  // A bad --trusted-proxy range stops serve before it listens, naming the range.
+  for (const char* bad : {"10.0.0.0/33", "example.org", "10.0.0.1,"}) {
+    auto r = run(base() + "serve --listen 127.0.0.1:0 --web '' --trusted-proxy '" + bad + "'");
+    EXPECT_EQ(r.code, 1) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("BAD_CIDR"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("地址范围无效"), std::string::npos) << r.out;
+  }
 
   std::ofstream(dir_ / "bad.json") << "{ not json";
   EXPECT_NE(run(base() + "import form " + (dir_ / "bad.json").string()).code, 0);

@@ -59,6 +59,7 @@ class TestServer {
   ManualClock& clock() { return clock_; }
   services::AuthService& auth() { return *auth_; }
   services::ReminderService& reminders() { return *reminders_; }
+  services::MonitorService& monitor() { return *monitor_; }
   services::JobService& jobs() { return *jobs_; }
   services::ReleaseService& releases() { return *releases_; }
   std::int64_t demo_unit() const { return demo_unit_; }

@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace statgov::testing {
 namespace {
@@ -287,6 +290,72 @@ TEST_F(ReviewApi, RemindersReachExactlyTheMissingUnits) {
   }
   EXPECT_EQ(as("demo-lingdao").post_json("/api/v1/reminders", {{"form", "B204-1"}, {"period", "2026M11"}}).status, 403);
   EXPECT_EQ(as("demo-shi").post_json("/api/v1/reminders", {{"period", "2026M11"}}).status, 400);
+}
+
+// Several serve processes on one database each run an outbox worker. Two workers, each with its
+// own Store (its own connections, as a second process has; on PostgreSQL its own session and
+// advisory-lock turn), race over the same due rows: every e-mail and in-app notice goes out once.
+TEST_F(ReviewApi, TwoWorkersRacingSendEachReminderOnce) {
+  auto second_store = store::Store::open(server_->db_path(), 1);
+  ASSERT_TRUE(second_store.ok()) << second_store.error().message_en;
+  services::NotifyConfig cfg;
+  cfg.email = std::make_unique<notify::SmtpSender>(
+      notify::SmtpConfig{"smtp://127.0.0.1:" + std::to_string(sink_->port()), "statgov@test.invalid", "", "",
+                         std::chrono::seconds(5)});
+  services::ReminderService second(**second_store, server_->monitor(), server_->clock(), std::move(cfg));
+
+  auto r = as("demo-shi").post_json("/api/v1/reminders", {{"form", "B204-1"}, {"period", "2026M11"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::size_t units = r.json_body()["units"].size();
+  ASSERT_GT(units, 5u);
+  // Both workers start together and go on until neither finds anything due.
+  std::atomic<int> ready{0};
+  std::atomic<long> attempted{0};
+  std::atomic<bool> failed{false};
+  auto work = [&](services::ReminderService& w) {
+    ++ready;
+    while (ready.load() < 2) std::this_thread::yield();
+    for (int idle = 0; idle < 3;) {
+      auto n = w.process_due();
+      if (!n.ok()) {
+        failed = true;
+        return;
+      }
+      attempted += *n;
+      idle = *n == 0 ? idle + 1 : 0;
+    }
+  };
+  std::thread a([&] { work(server_->reminders()); });
+  std::thread b([&] { work(second); });
+  a.join();
+  b.join();
+  ASSERT_FALSE(failed);
+
+  std::map<std::string, int> mails;  // recipient -> messages received
+  for (const auto& m : sink_->mails()) {
+    for (const auto& to : m.to) ++mails[to];
+  }
+  ASSERT_FALSE(mails.empty());
+  for (const auto& [to, n] : mails) EXPECT_EQ(n, 1) << to << " got " << n << " reminders";
+  auto hist = as("demo-shi").get("/api/v1/reminders?form=B204-1&period=2026M11").json_body()["items"];
+  ASSERT_EQ(hist.size(), 1u);
+  std::size_t deliveries = 0;
+  for (const auto& d : hist[0]["deliveries"]) {
+    ++deliveries;
+    EXPECT_EQ(d["status"], "sent") << d.dump();
+    EXPECT_EQ(d["attempts"], 1) << d.dump();
+  }
+  EXPECT_EQ(static_cast<std::size_t>(attempted.load()), deliveries) << "each outbox row attempted once in all";
+  EXPECT_EQ(mails.size() + units, deliveries) << "one e-mail per address and one in-app notice per unit";
+  // In-app notices: one per unit.
+  auto dup = server_->store().read([](store::Conn& c) -> Result<std::int64_t> {
+    SG_ASSIGN_OR_RETURN(auto q, c.prepare("SELECT count(*) FROM (SELECT unit_id FROM notices WHERE kind = 'reminder' "
+                                          "GROUP BY unit_id HAVING count(*) > 1) d"));
+    SG_ASSIGN_OR_RETURN(bool row, q.step());
+    return row ? q.int64(0) : -1;
+  });
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(*dup, 0) << "units with more than one in-app reminder";
 }
 
 TEST_F(ReviewApi, SmsRemindersGoThroughTheWebhook) {

@@ -252,6 +252,9 @@ int run(int argc, char** argv) {
   double rate_limit = 100;
   serve->add_option("--rate-limit", rate_limit, "requests per second per client address (burst 4x; 0 = off)")
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  std::string trusted_proxy;
+  serve->add_option("--trusted-proxy", trusted_proxy,
+                    "CIDR[,CIDR...] of reverse proxies whose X-Forwarded-For gives the client address (empty = none)");
   std::string smtp_url, smtp_from = "statgov@localhost", sms_webhook;
   serve->add_option("--smtp-url", smtp_url, "SMTP server for reminders, e.g. smtp://127.0.0.1:25 (empty = no e-mail)");
   serve->add_option("--smtp-from", smtp_from, "sender address of reminder e-mails")->capture_default_str();
@@ -424,6 +427,7 @@ int run(int argc, char** argv) {
   }
   services::NotifyConfig notify_cfg;
   services::AuthConfig auth_cfg;
+  http::TrustedProxies trusted_proxies;
   if (*serve) {
     auth_cfg.staff_auth = *services::parse_staff_auth(staff_auth);  // CLI11 checked the value
     if (!totp_key_file.empty()) {
@@ -438,6 +442,11 @@ int run(int argc, char** argv) {
                   "--staff-auth " + staff_auth + " needs --tls-cert, --tls-key and --client-ca (serve terminates TLS and checks client certificates)");
     }
     tls_opt.handshake_timeout = std::chrono::seconds(tls_handshake_timeout);
+    if (!trusted_proxy.empty()) {
+      auto proxies = http::TrustedProxies::parse(trusted_proxy);
+      if (!proxies.ok()) return fail(proxies.error());
+      trusted_proxies = std::move(proxies).value();
+    }
     notify::notify_init();
     for (const auto& [url, name] : {std::pair{&smtp_url, "--smtp-url"}, {&sms_webhook, "--sms-webhook"}}) {
       if (!url->empty() && url->find("://") == std::string::npos) {
@@ -588,6 +597,7 @@ int run(int argc, char** argv) {
   opt.threads = threads;
   opt.rate_per_second = rate_limit;
   opt.rate_burst = rate_limit * 4;
+  opt.trusted_proxies = trusted_proxies;
   if (!tls_opt.cert_file.empty()) {
     if (!tls_opt.client_ca_file.empty() && tls_opt.crl_file.empty()) {
       spdlog::warn("--client-ca without --crl: client certificates cannot be revoked");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "http/forwarded.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -125,6 +126,8 @@ struct ServerOptions {
   double rate_per_second = 100;
   double rate_burst = 400;
   std::optional<TlsOptions> tls = std::nullopt;  // empty: plain HTTP (the default; loopback and behind a proxy)
+  // Peers whose X-Forwarded-For names the client (reverse proxies); empty: the peer is the client.
+  TrustedProxies trusted_proxies = {};
 };
 
 class Server {

@@ -295,6 +295,11 @@ struct Server::Impl {
         for (const auto& f : msg) req.headers[std::string(f.name_string())] = std::string(f.value());
         req.body = std::move(msg.body());
         req.remote_ip = remote;
+        if (!opt.trusted_proxies.empty()) {  // serve --trusted-proxy (http/forwarded.hpp)
+          std::vector<std::string_view> xff;
+          for (auto [f, end] = msg.equal_range("X-Forwarded-For"); f != end; ++f) xff.emplace_back(f->value().data(), f->value().size());
+          req.remote_ip = opt.trusted_proxies.client_address(remote, xff);
+        }
         set_client_cert(req, peer);
         auto t0 = std::chrono::steady_clock::now();
         resp = co_await dispatch(req);

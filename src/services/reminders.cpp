@@ -109,7 +109,11 @@ Result<json> ReminderService::notices(const Actor& a) {
 Result<int> ReminderService::process_due() {
   auto now = clock_.now();
   auto now_s = format_utc(now);
-  SG_ASSIGN_OR_RETURN(auto due, store_.read([&](store::Conn& c) { return store::due_outbox(c, now_s, 200); }));
+  // Claim before sending: with several processes (or workers) on one database each row is sent by
+  // the one that claimed it. The lease outlasts any send (SMTP and webhook time out well within
+  // it); a process that dies mid-send leaves its rows due again when the lease ends.
+  const auto lease = format_utc(now + kClaimLease);
+  SG_ASSIGN_OR_RETURN(auto due, store_.write([&](store::Conn& c) { return store::claim_due_outbox(c, now_s, lease, 200); }));
   for (auto& o : due) {
     Status sent = Ok{};
     if (o.channel == "inapp") {

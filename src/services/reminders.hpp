@@ -4,13 +4,16 @@
 // back-off (1, 2, 4, 8 minutes), giving up after kMaxAttempts.
 //
 // Thread safety: remind()/history()/notices() run on request threads; process_due() runs on the
-// worker thread (start/stop). Outbox rows are claimed by that single worker only.
+// worker thread (start/stop). process_due() claims the rows it sends in one UPDATE ... RETURNING
+// (store::claim_due_outbox), so any number of workers, in one process or in several processes on
+// one PostgreSQL database, send each row once.
 #pragma once
 
 #include "notify/senders.hpp"
 #include "services/monitor.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <thread>
@@ -25,6 +28,8 @@ struct NotifyConfig {
 class ReminderService {
  public:
   static constexpr int kMaxAttempts = 5;
+  // How long a claimed row stays away from other workers while it is being sent.
+  static constexpr std::chrono::minutes kClaimLease{10};
 
   ReminderService(store::Store& store, MonitorService& monitor, const Clock& clock, NotifyConfig config)
       : store_(store), monitor_(monitor), clock_(clock), config_(std::move(config)) {}

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace statgov::store {
 
 namespace {
@@ -492,6 +494,20 @@ Result<std::vector<OutboxRow>> due_outbox(Conn& c, std::string_view now, int lim
       "LIMIT :limit", kOutboxCols)));
   st.set(":now", now).set(":limit", limit);
   return collect<OutboxRow>(st, outbox_from);
+}
+
+Result<std::vector<OutboxRow>> claim_due_outbox(Conn& c, std::string_view now, std::string_view lease_until, int limit) {
+  // One statement, so the claim is atomic: a row another writer claimed first no longer matches
+  // next_attempt_at <= :now (writes are serialized, and PostgreSQL re-checks the WHERE of a row it
+  // waited for), and it is returned to one claimer only.
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "UPDATE outbox SET next_attempt_at = :lease WHERE status = 'pending' AND next_attempt_at <= :now AND id IN ("
+      "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id "
+      "LIMIT :limit) RETURNING {}", kOutboxCols)));
+  st.set(":now", now).set(":lease", lease_until).set(":limit", limit);
+  SG_ASSIGN_OR_RETURN(auto rows, collect<OutboxRow>(st, outbox_from));
+  std::sort(rows.begin(), rows.end(), [](const OutboxRow& a, const OutboxRow& b) { return a.id < b.id; });
+  return rows;
 }
 
 Status update_outbox_attempt(Conn& c, const OutboxRow& o, bool ok, std::string_view at) {

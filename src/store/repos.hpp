@@ -171,6 +171,10 @@ Result<std::optional<ReminderRow>> find_reminder(Conn& c, std::int64_t id);
 Result<std::int64_t> insert_outbox(Conn& c, const OutboxRow& o);
 Result<std::vector<OutboxRow>> outbox_for_reminder(Conn& c, std::int64_t reminder_id);
 Result<std::vector<OutboxRow>> due_outbox(Conn& c, std::string_view now, int limit);
+// Claims up to `limit` due rows for one sender: moves their next attempt to `lease_until` and
+// returns them (RETURNING). Two senders (threads or processes) never get the same row; a sender
+// that dies holding a claim leaves the row due again at `lease_until`.
+Result<std::vector<OutboxRow>> claim_due_outbox(Conn& c, std::string_view now, std::string_view lease_until, int limit);
 Status update_outbox_attempt(Conn& c, const OutboxRow& o, bool ok, std::string_view at);
 Result<std::int64_t> insert_notice(Conn& c, const NoticeRow& n);
 Result<std::vector<NoticeRow>> list_notices(Conn& c, std::int64_t unit_id, int limit);
