@@ -4,11 +4,16 @@
 //
 //   cmake --build build --target ingest_bench statgov
 //   ./build/bench/ingest_bench --statgov ./build/statgov --data data --units 3000 --seconds 5 --levels 1,64,512
+//
+// With --pg URL (an empty PostgreSQL database, e.g. on a primary with a synchronous standby:
+// bench/pg_ingest.sh), the demo is loaded there and serve runs on it instead of a SQLite file, and
+// the raw rate is that of inserting the same documents into that database through libpq.
 #include <utility>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
@@ -105,6 +110,46 @@ double raw_sqlite_rate(const std::string& path, int per_tx, double seconds) {
   return static_cast<double>(n) / secs;
 }
 
+// The same inserts into PostgreSQL through libpq on one connection: per_tx == 1 is one INSERT per
+// (autocommit) transaction, otherwise BEGIN, per_tx INSERTs, COMMIT; synchronous_commit as the
+// server is configured (with a synchronous standby, each COMMIT waits for it). -1 on error.
+double raw_postgres_rate(const std::string& url, int per_tx, double seconds) {
+  PGconn* c = PQconnectdb(url.c_str());
+  auto ok = [&](PGresult* r) {
+    const bool good = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!good) std::fprintf(stderr, "raw PostgreSQL: %s", PQerrorMessage(c));
+    PQclear(r);
+    return good;
+  };
+  if (PQstatus(c) != CONNECTION_OK ||
+      !ok(PQexec(c, "CREATE TABLE IF NOT EXISTS raw_ingest (id BIGSERIAL PRIMARY KEY, unit BIGINT, form TEXT, "
+                    "period TEXT, vals TEXT, UNIQUE (unit, form, period))")) ||
+      !ok(PQprepare(c, "ins", "INSERT INTO raw_ingest (unit, form, period, vals) VALUES ($1::bigint, 'B204-1', $2, $3)", 3,
+                    nullptr))) {
+    std::fprintf(stderr, "raw PostgreSQL: %s", PQerrorMessage(c));
+    PQfinish(c);
+    return -1;
+  }
+  const std::string doc = values_for(5).dump();
+  const std::string period = "p" + std::to_string(per_tx);
+  long n = 0;
+  bool good = true;
+  auto t0 = Clock::now();
+  while (good && std::chrono::duration<double>(Clock::now() - t0).count() < seconds) {
+    if (per_tx > 1) good = ok(PQexec(c, "BEGIN"));
+    for (int i = 0; good && i < per_tx; ++i, ++n) {
+      const std::string unit = std::to_string(n);
+      const char* params[3] = {unit.c_str(), period.c_str(), doc.c_str()};
+      good = ok(PQexecPrepared(c, "ins", 3, params, nullptr, nullptr, 0));
+    }
+    if (good && per_tx > 1) good = ok(PQexec(c, "COMMIT"));
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  (void)ok(PQexec(c, "DROP TABLE raw_ingest"));
+  PQfinish(c);
+  return good ? static_cast<double>(n) / secs : -1;
+}
+
 int main(int argc, char** argv) {
   std::string statgov = arg(argc, argv, "statgov", "./build/statgov");
   std::string data = arg(argc, argv, "data", "data");
@@ -121,8 +166,9 @@ int main(int argc, char** argv) {
   }
   auto dir = std::filesystem::temp_directory_path() / ("statgov-ingest-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  std::string db = (dir / "i.db").string();
-  std::string cmd = statgov + " --db " + db + " --data " + data + " demo --units " + std::to_string(units) + " > /dev/null";
+  const std::string pg = arg(argc, argv, "pg", "");
+  std::string db = pg.empty() ? (dir / "i.db").string() : pg;
+  std::string cmd = statgov + " --db '" + db + "'" + " --data " + data + " demo --units " + std::to_string(units) + " > /dev/null";
   if (std::system(cmd.c_str()) != 0) {
     std::cerr << "demo failed\n";
     return 1;
@@ -235,12 +281,14 @@ int main(int argc, char** argv) {
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::string raw = (dir / "raw.db").string();
-  double raw1 = raw_sqlite_rate(raw, 1, seconds);
-  double raw100 = raw_sqlite_rate(raw, 100, seconds);
-  std::printf("raw SQLite inserts of the same documents (WAL, synchronous=FULL): %.0f/s one per transaction, %.0f/s 100 per transaction\n",
+  double raw1 = pg.empty() ? raw_sqlite_rate(raw, 1, seconds) : raw_postgres_rate(pg, 1, seconds);
+  double raw100 = pg.empty() ? raw_sqlite_rate(raw, 100, seconds) : raw_postgres_rate(pg, 100, seconds);
+  std::printf("raw %s inserts of the same documents (%s): %.0f/s one per transaction, %.0f/s 100 per transaction\n",
+              pg.empty() ? "SQLite" : "PostgreSQL", pg.empty() ? "WAL, synchronous=FULL" : "libpq, one connection",
               raw1, raw100);
   for (auto [level, rate] : rates) {
-    std::printf("ratio HTTP@%d / raw one-per-transaction: %.2f\n", level, rate / raw1);
+    std::printf("ratio HTTP@%d / raw one-per-transaction: %.2f, / raw 100-per-transaction: %.3f\n", level, rate / raw1,
+                rate / raw100);
   }
   std::filesystem::remove_all(dir);
   return 0;

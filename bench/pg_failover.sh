@@ -50,11 +50,8 @@ for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 PORT=$(cat "$WORK/port")
 
 kill_primary() {
-  # Every process of the primary at once, as a power cut would: the postmaster and its children.
-  local pm
-  pm=$(head -1 "$WORK/pg/primary/postmaster.pid")
-  kill -9 $(ps --ppid "$pm" -o pid= | tr '\n' ' ') "$pm" 2>/dev/null || true
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/standby" -w promote >/dev/null
+  "$ROOT/deploy/pg_standby.sh" kill-primary "$WORK/pg"
+  "$ROOT/deploy/pg_standby.sh" promote "$WORK/pg"
 }
 
 python3 - "$PORT" "$WRITES" "$WORK" <<'EOF' &

@@ -5,14 +5,16 @@
 #
 #   deploy/pg_standby.sh start DIR [PRIMARY_PORT [STANDBY_PORT]]   create and start both; prints URLs
 #   deploy/pg_standby.sh stop DIR                                   stop both (the folder stays)
+#   deploy/pg_standby.sh kill-primary DIR                           SIGKILL every process of the primary
+#   deploy/pg_standby.sh promote DIR                                promote the standby (waits until it is)
 #
 # The primary has synchronous_standby_names = 'statgov_standby' and synchronous_commit = on: a
 # COMMIT returns only once the standby has the WAL on disk, so whatever statgov acknowledged
 # survives losing the primary. The standby is a pg_basebackup -R copy that streams from it; once
 # promoted it commits without waiting for any standby (there is none left) until a new one is
 # attached.
-# Failover by hand: kill the primary, then
-#   runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D DIR/standby promote
+# Failover by hand: kill the primary (kill-primary), then promote the standby (promote, i.e.
+#   runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D DIR/standby promote)
 # and point statgov at both with a multi-host URL (it reconnects to whichever accepts writes):
 #   postgresql://postgres@127.0.0.1:P1,127.0.0.1:P2/statgov?target_session_attrs=read-write
 # Run as root (the servers run as the postgres user) or as postgres.
@@ -27,7 +29,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: deploy/pg_standby.sh start|stop DIR [PRIMARY_PORT [STANDBY_PORT]]"
+[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: deploy/pg_standby.sh start|stop|kill-primary|promote DIR [PRIMARY_PORT [STANDBY_PORT]]"
 [ -x "$PG_BIN/initdb" ] || die "no PostgreSQL 15 at $PG_BIN (apt-get install postgresql-15)"
 
 case "$cmd" in
@@ -77,5 +79,14 @@ EOF
       [ -d "$dir/$s" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/$s" -m immediate -w stop >/dev/null 2>&1 || true
     done
     ;;
-  *) die "usage: deploy/pg_standby.sh start|stop DIR [PRIMARY_PORT [STANDBY_PORT]]" ;;
+  kill-primary)
+    # Every process of the primary at once, as a power cut would: the postmaster and its children
+    # (backends, walsender, checkpointer...), so none of them sends another byte.
+    pm=$(head -1 "$dir/primary/postmaster.pid" 2>/dev/null) || die "no running primary in $dir"
+    kill -9 $(ps --ppid "$pm" -o pid= | tr '\n' ' ') "$pm" 2>/dev/null || true
+    ;;
+  promote)
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/standby" -w promote >/dev/null
+    ;;
+  *) die "usage: deploy/pg_standby.sh start|stop|kill-primary|promote DIR [PRIMARY_PORT [STANDBY_PORT]]" ;;
 esac
