@@ -133,7 +133,12 @@ void Store::finish_locked(WriteJob* job, std::vector<WriteJob*>& async) {
 void Store::complete_async(std::vector<WriteJob*>& async) {
   for (WriteJob* job : async) {
     std::unique_ptr<WriteJob> owned(job);
-    owned->on_done(std::move(owned->outcome));
+    try {
+      owned->on_done(std::move(owned->outcome));
+    } catch (const std::exception&) {
+      // NOTE: a completion must not throw; if one does, the writer thread must survive it (an
+      // exception escaping here would end the process), and the other completions still run.
+    }
   }
   async.clear();
 }
