@@ -1,6 +1,9 @@
 // Ingest benchmark (issue #6): validated, durable submissions per second over HTTP against the real
 // `statgov serve` on loopback at several client counts, with p50/p99 latency, beside the raw rate of
 // inserting the same JSON documents straight into SQLite (synchronous=FULL, WAL) in the same run.
+// Per level it also prints the CPU time per acknowledged submit of the server and of this driver
+// (CPU per submit moves far less than submits/s on a shared machine). --driver-threads N runs the
+// clients on N threads (default 1).
 //
 //   cmake --build build --target ingest_bench statgov
 //   ./build/bench/ingest_bench --statgov ./build/statgov --data data --units 3000 --seconds 5 --levels 1,64,512
@@ -11,6 +14,10 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <libpq-fe.h>
@@ -20,11 +27,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
+#include <memory>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <random>
 #include <csignal>
 #include <sstream>
@@ -150,13 +158,115 @@ double raw_postgres_rate(const std::string& url, int per_tx, double seconds) {
   return good ? static_cast<double>(n) / secs : -1;
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat; -1 if unreadable.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Work: (unit, period) pairs no one has reported yet.
+struct Item {
+  std::int64_t unit;
+  int year, month;
+};
+
+struct LevelStats {
+  std::atomic<long> ok{0}, errors{0};
+};
+
+// What the clients of one level share: the work list and its cursor, the request bodies, the token.
+struct Job {
+  const std::vector<Item>& work;
+  std::atomic<std::size_t>& next;
+  const std::vector<std::string>& bodies;  // by month
+  const std::string& token;
+  LevelStats& stats;
+};
+
+// One keep-alive connection of the load. The driver is a closed loop: each client sends its next
+// request only after reading the whole answer to the last one, and checks every status. All the
+// clients of a level share one io_context (one thread by default), so the driver's own CPU per
+// request stays small beside the server's instead of costing a thread switch per request.
+struct Client {
+  Client(asio::io_context& ioc, unsigned short port) : sock(ioc) {
+    sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+  asio::ip::tcp::socket sock;
+  boost::beast::flat_buffer buf;
+  std::string request;
+  std::vector<double> latencies;  // ms, one per answered request
+};
+
+asio::awaitable<void> run_client(Client& c, Job& job, Clock::time_point deadline) {
+  for (;;) {
+    if (Clock::now() >= deadline) co_return;
+    std::size_t i = job.next++;
+    if (i >= job.work.size()) co_return;
+    const Item& it = job.work[i];
+    char period[16];
+    std::snprintf(period, sizeof period, "%dM%02d", it.year, it.month);
+    const std::string& body = job.bodies[static_cast<std::size_t>(it.month)];
+    c.request.clear();
+    c.request += "POST /api/v1/submissions/";
+    c.request += std::to_string(it.unit);
+    c.request += "/B204-1/";
+    c.request += period;
+    c.request += "/submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ";
+    c.request += job.token;
+    c.request += "\r\nContent-Length: ";
+    c.request += std::to_string(body.size());
+    c.request += "\r\n\r\n";
+    c.request += body;
+    auto s = Clock::now();
+    boost::system::error_code ec;
+    co_await asio::async_write(c.sock, asio::buffer(c.request), asio::redirect_error(asio::use_awaitable, ec));
+    bhttp::response<bhttp::string_body> res;
+    if (!ec) co_await bhttp::async_read(c.sock, c.buf, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (job.stats.errors++ < 3) std::fprintf(stderr, "transport error: %s\n", ec.message().c_str());
+      co_return;
+    }
+    c.latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+    if (res.result_int() == 200) {
+      job.stats.ok++;
+    } else if (job.stats.errors++ < 3) {
+      std::fprintf(stderr, "HTTP %d %s\n", res.result_int(), res.body().substr(0, 200).c_str());
+    }
+    if (!res.keep_alive()) {
+      job.stats.errors++;
+      std::fprintf(stderr, "the server closed a keep-alive connection\n");
+      co_return;
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   std::string statgov = arg(argc, argv, "statgov", "./build/statgov");
   std::string data = arg(argc, argv, "data", "data");
   int units = std::stoi(arg(argc, argv, "units", "3000"));
-  // Handlers block while their write waits for the group commit, so the server needs enough
-  // handler threads for the batch to fill.
+  // The server's --threads (handler pool). Submits no longer wait for their commit on a handler
+  // thread (they are answered from the writer), so this matters only for the other requests.
   std::string threads = arg(argc, argv, "threads", "64");
+  // Threads running the clients' io_context.
+  int driver_threads = std::max(1, std::stoi(arg(argc, argv, "driver-threads", "1")));
   double seconds = std::stod(arg(argc, argv, "seconds", "5"));
   std::vector<int> levels;
   {
@@ -220,11 +330,7 @@ int main(int argc, char** argv) {
     if (j["next_cursor"].is_null()) break;
     cursor = j["next_cursor"];
   }
-  // Work: (unit, period) pairs for periods no one has reported yet (before the demo history).
-  struct Item {
-    std::int64_t unit;
-    int year, month;
-  };
+  // Periods before the demo history, so each pair is a first submission.
   std::vector<Item> work;
   for (int y = 2025; y >= 2016; --y) {
     for (int m = (y == 2025 ? 9 : 12); m >= 1; --m) {
@@ -235,48 +341,44 @@ int main(int argc, char** argv) {
   std::atomic<std::size_t> next{0};
   std::printf("ingest benchmark: %d units (%zu industrial), %.0f s per level, validated submits of B204-1 (8 values, %zu rules)\n",
               units, industrial.size(), seconds, std::size_t{16});
-  std::printf("%8s %12s %10s %10s %8s\n", "clients", "submits/s", "p50 ms", "p99 ms", "errors");
+  std::printf("%8s %12s %10s %10s %8s %14s %14s\n", "clients", "submits/s", "p50 ms", "p99 ms", "errors",
+              "server us/sub", "driver us/sub");
+  // Request bodies per month, built once: the driver's CPU counts against the machine's budget.
+  std::vector<std::string> bodies(13);
+  for (int m = 1; m <= 12; ++m) bodies[m] = json{{"values", values_for(m)}}.dump();
   std::vector<std::pair<int, double>> rates;
   for (int level : levels) {
-    std::atomic<long> ok{0}, errors{0};
-    std::mutex mu;
-    std::vector<double> lat;
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> ts;
-    auto t0 = Clock::now();
-    for (int c = 0; c < level; ++c) {
-      ts.emplace_back([&] {
-        std::vector<double> mine;
-        try {
-          Conn conn(port);
-          while (!stop) {
-            std::size_t i = next++;
-            if (i >= work.size()) break;
-            const Item& it = work[i];
-            char period[16];
-            std::snprintf(period, sizeof period, "%dM%02d", it.year, it.month);
-            std::string target = "/api/v1/submissions/" + std::to_string(it.unit) + "/B204-1/" + period + "/submit";
-            std::string body = json{{"values", values_for(it.month)}}.dump();
-            auto s = Clock::now();
-            auto [st, resp] = conn.request("POST", target, body, token);
-            mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
-            (st == 200 ? ok : errors)++;
-            if (st != 200 && errors < 3) std::fprintf(stderr, "HTTP %d %s\n", st, resp.substr(0, 200).c_str());
-          }
-        } catch (const std::exception& e) {
-          errors++;
-        }
-        std::lock_guard lock(mu);
-        lat.insert(lat.end(), mine.begin(), mine.end());
-      });
+    LevelStats st;
+    asio::io_context ioc;
+    std::vector<std::unique_ptr<Client>> clients;
+    try {
+      for (int c = 0; c < level; ++c) clients.push_back(std::make_unique<Client>(ioc, port));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cannot open %d connections: %s\n", level, e.what());
+      return 1;
     }
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    for (auto& t : ts) t.join();
+    Job job{work, next, bodies, token, st};
+    const double server_cpu0 = process_cpu_seconds(pid);
+    const double driver_cpu0 = self_cpu_seconds();
+    auto t0 = Clock::now();
+    const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    for (auto& c : clients) asio::co_spawn(ioc, run_client(*c, job, deadline), asio::detached);
+    std::vector<std::thread> extra;
+    for (int i = 1; i < driver_threads; ++i) extra.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : extra) t.join();
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double server_cpu = process_cpu_seconds(pid) - server_cpu0;
+    const double driver_cpu = self_cpu_seconds() - driver_cpu0;
+    const long ok = st.ok.load();
     double rate = static_cast<double>(ok) / secs;
     rates.emplace_back(level, rate);
-    std::printf("%8d %12.0f %10.2f %10.2f %8ld\n", level, rate, percentile(lat, 0.5), percentile(lat, 0.99), errors.load());
+    std::vector<double> lat;
+    for (auto& c : clients) lat.insert(lat.end(), c->latencies.begin(), c->latencies.end());
+    std::printf("%8d %12.0f %10.2f %10.2f %8ld %14.1f %14.1f\n", level, rate, percentile(lat, 0.5), percentile(lat, 0.99),
+                st.errors.load(), ok ? server_cpu * 1e6 / static_cast<double>(ok) : 0.0,
+                ok ? driver_cpu * 1e6 / static_cast<double>(ok) : 0.0);
+    std::fflush(stdout);
   }
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);

@@ -3,7 +3,9 @@
 //
 // Thread safety: the Router is built before start() and only read afterwards. Handlers run on
 // the server's handler pool (ServerOptions::threads threads), several at once, never on the io
-// threads that read and write the sockets; they must be thread-safe themselves.
+// threads that read and write the sockets; they must be thread-safe themselves. The one
+// exception: an asynchronous route added with RunOn::io_thread runs on the io thread that read
+// the request, so it must never wait for long (see Router::add_async).
 #pragma once
 
 #include "base/result.hpp"
@@ -84,18 +86,38 @@ struct Response {
 int status_for(ErrorKind k);
 
 using Handler = std::function<Response(Request&)>;
+// Completes a request, from any thread; call it exactly once.
+using Respond = std::function<void(Response)>;
+// A handler whose answer comes later, typically from another thread that finishes the work
+// (a submit is answered by the store's writer once its commit is durable). It may also call
+// respond before it returns.
+using AsyncHandler = std::function<void(Request&, Respond)>;
+
+// Where an asynchronous handler runs.
+enum class RunOn {
+  pool,       // the handler pool, like every synchronous handler
+  io_thread,  // the io thread that read the request: no hand-off, but it must not block for
+              // long (no network round trips, no waiting for a commit)
+};
 
 class Router {
  public:
   // Pattern segments in braces are parameters: "/api/v1/forms/{code}".
   void add(std::string method, std::string pattern, Handler h);
-  // Answers 404 for an unknown path and 405 for a known path with another method.
+  void add_async(std::string method, std::string pattern, AsyncHandler h, RunOn where);
+  // Answers 404 for an unknown path and 405 for a known path with another method. An
+  // asynchronous route is waited for (tests and tools; the server does not call this).
   Response dispatch(Request& req) const;
   struct Route {
     std::string method, pattern;
     std::vector<std::string> segments;
-    Handler handler;
+    Handler handler;      // set for synchronous routes
+    AsyncHandler async;   // set for asynchronous routes
+    RunOn run_on = RunOn::pool;
   };
+  // The route for the request, with req.params filled in; nullptr with `miss` set to the 404 or
+  // 405 answer if there is none.
+  const Route* match(Request& req, Response& miss) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

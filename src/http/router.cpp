@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
+#include <memory>
 #include <strings.h>
 
 namespace statgov::http {
@@ -127,11 +129,16 @@ std::map<std::string, std::string> parse_query(std::string_view q) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler h) {
-  Route r{std::move(method), pattern, split_path(pattern), std::move(h)};
+  Route r{std::move(method), pattern, split_path(pattern), std::move(h), {}, RunOn::pool};
   routes_.push_back(std::move(r));
 }
 
-Response Router::dispatch(Request& req) const {
+void Router::add_async(std::string method, std::string pattern, AsyncHandler h, RunOn where) {
+  Route r{std::move(method), pattern, split_path(pattern), {}, std::move(h), where};
+  routes_.push_back(std::move(r));
+}
+
+const Router::Route* Router::match(Request& req, Response& miss) const {
   auto segs = split_path(req.path);
   bool path_matched = false;
   for (const auto& r : routes_) {
@@ -147,12 +154,26 @@ Response Router::dispatch(Request& req) const {
     path_matched = true;
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
     req.params = std::move(params);
-    return r.handler(req);
+    return &r;
   }
   if (path_matched) {
-    return Response::error(405, "METHOD_NOT_ALLOWED", "不支持此请求方法", "Method not allowed");
+    miss = Response::error(405, "METHOD_NOT_ALLOWED", "不支持此请求方法", "Method not allowed");
+  } else {
+    miss = Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
   }
-  return Response::error(404, "NOT_FOUND", "请求的资源不存在", "No such resource");
+  return nullptr;
+}
+
+Response Router::dispatch(Request& req) const {
+  Response miss;
+  const Route* r = match(req, miss);
+  if (!r) return miss;
+  if (r->handler) return r->handler(req);
+  std::promise<Response> answer;
+  auto got = answer.get_future();
+  auto shared = std::make_shared<std::promise<Response>>(std::move(answer));
+  r->async(req, [shared](Response resp) { shared->set_value(std::move(resp)); });
+  return got.get();
 }
 
 }  // namespace statgov::http

@@ -18,6 +18,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -140,34 +142,85 @@ struct Server::Impl {
     return r;
   }
 
-  Response handle(Request& req) {
-    if (!limiter.allow(req.remote_ip)) {
-      auto r = Response::error(429, "RATE_LIMITED", "请求过于频繁，请稍后再试", "Too many requests; slow down");
-      r.headers.emplace_back("Retry-After", "1");
-      return r;
-    }
-    bool api = req.path.rfind(opt.api_prefix, 0) == 0 || req.path == "/healthz";
-    if (!api && !static_root.empty()) return serve_static(req);
+  // A synchronous handler, on the handler pool. NOTE: handlers return errors as values; an
+  // exception here is a bug, logged and answered with 500 rather than taking the process down.
+  static Response call(const Router::Route& route, Request& req) {
     try {
-      return router.dispatch(req);
+      return route.handler(req);
     } catch (const std::exception& e) {
-      // NOTE: handlers return errors as values; an exception here is a bug, logged and answered
-      // with 500 rather than taking the process down.
       spdlog::error("handler threw on {} {}: {}", req.method, req.path, e.what());
       return Response::error(500, "INTERNAL", "服务器内部错误", "Internal server error");
     }
   }
 
-  // Runs handle(req) on the handler pool and resumes the calling session on its own executor with
-  // the response. `req` lives in the session's frame, which stays suspended until then.
+  // An asynchronous handler; `respond` is called at most once even if the handler throws after
+  // answering.
+  static void call_async(const Router::Route& route, Request& req, const Respond& respond) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Respond once = [answered, respond](Response r) {
+      if (!answered->exchange(true)) respond(std::move(r));
+    };
+    try {
+      route.async(req, once);
+    } catch (const std::exception& e) {
+      spdlog::error("handler threw on {} {}: {}", req.method, req.path, e.what());
+      once(Response::error(500, "INTERNAL", "服务器内部错误", "Internal server error"));
+    }
+  }
+
+  // Answers a request through `respond`: at once on this io thread when the answer is known
+  // (rate limit, no such route) or the route runs here; otherwise on the handler pool.
+  void serve(Request& req, const Respond& respond) {
+    if (!limiter.allow(req.remote_ip)) {
+      auto r = Response::error(429, "RATE_LIMITED", "请求过于频繁，请稍后再试", "Too many requests; slow down");
+      r.headers.emplace_back("Retry-After", "1");
+      return respond(std::move(r));
+    }
+    bool api = req.path.rfind(opt.api_prefix, 0) == 0 || req.path == "/healthz";
+    if (!api && !static_root.empty()) {
+      asio::post(*handlers, [this, &req, respond] { respond(serve_static(req)); });
+      return;
+    }
+    Response miss;
+    const Router::Route* route = router.match(req, miss);
+    if (!route) return respond(std::move(miss));
+    if (route->async && route->run_on == RunOn::io_thread) return call_async(*route, req, respond);
+    asio::post(*handlers, [&req, route, respond] {
+      if (route->async) call_async(*route, req, respond);
+      else respond(call(*route, req));
+    });
+  }
+
+  // Requests answered later whose Respond still exists (see InFlight). wait() waits for them:
+  // a writer thread may still be about to post an answer to the io_context.
+  std::mutex in_flight_mu;
+  std::condition_variable in_flight_cv;
+  int in_flight = 0;  // guarded by in_flight_mu
+  struct InFlight {
+    explicit InFlight(Impl& i) : im(i) {
+      std::lock_guard lock(im.in_flight_mu);
+      ++im.in_flight;
+    }
+    ~InFlight() {
+      std::lock_guard lock(im.in_flight_mu);
+      if (--im.in_flight == 0) im.in_flight_cv.notify_all();
+    }
+    Impl& im;
+  };
+
+  // Serves the request and resumes the calling session on its own executor with the response.
+  // `req` lives in the session's frame, which stays suspended until then. The answer may come
+  // from an io thread, the handler pool or the store's writer thread.
   asio::awaitable<Response> dispatch(Request& req) {
     auto io = co_await asio::this_coro::executor;
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
         [this, &req, io](auto done) {
-          asio::post(*handlers, [this, &req, io, done = std::move(done)]() mutable {
-            Response r = handle(req);
-            asio::post(io, [done = std::move(done), r = std::move(r)]() mutable { std::move(done)(std::move(r)); });
-          });
+          auto resume = std::make_shared<decltype(done)>(std::move(done));
+          auto token = std::make_shared<InFlight>(*this);
+          Respond respond = [io, resume, token](Response r) {
+            asio::post(io, [resume, r = std::move(r)]() mutable { std::move(*resume)(std::move(r)); });
+          };
+          serve(req, respond);
         },
         asio::use_awaitable);
   }
@@ -427,6 +480,10 @@ void Server::wait() {
   // After the io threads: a handler still running posts its response to the stopped io_context,
   // which drops it. Joining here means no handler outlives the router it uses.
   if (impl_->handlers) impl_->handlers->join();
+  // A request answered from another thread (the store's writer) may still be on its way; its
+  // answer goes to the stopped io_context, which must exist until then.
+  std::unique_lock lock(impl_->in_flight_mu);
+  impl_->in_flight_cv.wait(lock, [&] { return impl_->in_flight == 0; });
 }
 
 }  // namespace statgov::http

@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace statgov::http {
 namespace {
@@ -50,6 +53,49 @@ TEST(HttpServer, RoutesParamsAndErrors) {
                                std::string(5000, 'x'));
   EXPECT_NE(big.find("413"), std::string::npos);
   EXPECT_NE(raw(s.port(), "NONSENSE\r\n\r\n").find("400 Bad Request"), std::string::npos);
+}
+
+TEST(HttpServer, AsyncRoutesAnswerFromAnotherThread) {
+  Router r;
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  // Answered later from a thread of its own, as the store's writer answers a submit.
+  r.add_async(
+      "POST", "/api/v1/later/{id}",
+      [&](Request& q, Respond respond) {
+        std::string id = q.params["id"];
+        std::lock_guard lock(mu);
+        workers.emplace_back([id, respond] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          respond(Response::json(201, {{"id", id}}));
+        });
+      },
+      RunOn::io_thread);
+  // Answered at once, on the pool.
+  r.add_async("GET", "/api/v1/now", [](Request&, Respond respond) { respond(Response::json(200, {{"now", true}})); },
+              RunOn::pool);
+  {
+    Server s(r, ServerOptions{"127.0.0.1", 0, 2, 1024, "", "/api/", false, 0, 0});
+    ASSERT_FALSE(s.start());
+    auto later = raw(s.port(), "POST /api/v1/later/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(later.find("201 Created"), std::string::npos) << later;
+    EXPECT_NE(later.find(R"({"id":"7"})"), std::string::npos) << later;
+    auto now = get(s.port(), "/api/v1/now");
+    EXPECT_NE(now.find("200 OK"), std::string::npos) << now;
+    EXPECT_NE(now.find(R"({"now":true})"), std::string::npos) << now;
+    EXPECT_NE(get(s.port(), "/api/v1/later/7").find("405"), std::string::npos);
+  }
+  for (auto& t : workers) t.join();
+  // Router::dispatch waits for an asynchronous answer.
+  Request q;
+  q.method = "POST";
+  q.path = "/api/v1/later/9";
+  auto resp = r.dispatch(q);
+  EXPECT_EQ(resp.status, 201);
+  EXPECT_EQ(resp.body, R"({"id":"9"})");
+  for (auto& t : workers) {
+    if (t.joinable()) t.join();
+  }
 }
 
 TEST(HttpServer, RateLimitPerAddress) {

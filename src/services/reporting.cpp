@@ -319,9 +319,23 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
   return submission_json(t, row, false);
 }
 
-Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const std::string& form,
-                                      const std::string& period, const json& body,
-                                      const std::optional<IdempotencyKey>& idem) {
+// Everything a submit's write needs, owned: the write runs later on the writer thread, after the
+// request's handler has returned.
+struct ReportingService::SubmitPlan {
+  Actor actor;
+  Target t;
+  json values, kept, results;
+  std::optional<SignatureClaim> claim;
+  std::optional<IdempotencyKey> idem;
+  std::string now;
+  domain::Scope scope;
+};
+
+Result<json> ReportingService::plan_submit(const Actor& a, std::int64_t unit, const std::string& form,
+                                           const std::string& period, const json& body,
+                                           const std::optional<IdempotencyKey>& idem,
+                                           std::shared_ptr<SubmitPlan>& plan) {
+  plan.reset();
   SG_TRY(check_body(body, {"values", "explanations", "signature", "key_id"}, "values"));
   SG_ASSIGN_OR_RETURN(auto claim, signature_claim(body));
   if (idem) {
@@ -372,53 +386,91 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
                       fmt::format("{} warning(s) need a written explanation before submitting", unexplained.size()),
                       unexplained);
   }
-  auto now = format_utc(clock_.now());
-  auto scope = domain::Scope::of(a.user);
-  auto done = store_.write([&](store::Conn& c) -> Result<json> {
-    if (idem) {
-      SG_ASSIGN_OR_RETURN(auto prior, store::find_idempotency(c, a.user.id, idem->key));
-      if (prior) {
-        if (prior->request_hash != idem->request_hash) {
-          return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
-                            "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
-        }
-        return json::parse(prior->response);
+  auto p = std::make_shared<SubmitPlan>();
+  p->actor = a;
+  p->t = std::move(t);
+  p->values = values;
+  p->kept = std::move(kept);
+  p->results = std::move(results);
+  p->claim = std::move(claim);
+  p->idem = idem;
+  p->now = format_utc(clock_.now());
+  p->scope = domain::Scope::of(a.user);
+  plan = std::move(p);
+  return json();
+}
+
+Result<json> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p) {
+  const Actor& a = p.actor;
+  const Target& t = p.t;
+  const auto& idem = p.idem;
+  const std::string& now = p.now;
+  if (idem) {
+    SG_ASSIGN_OR_RETURN(auto prior, store::find_idempotency(c, a.user.id, idem->key));
+    if (prior) {
+      if (prior->request_hash != idem->request_hash) {
+        return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
+                          "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
       }
+      return json::parse(prior->response);
     }
-    SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, scope, t.unit.id, t.form->def.code, t.period.str()));
-    auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
-    SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::submit));
-    r.version = (cur ? cur->version : 0) + 1;
-    if (r.first_submitted_at.empty()) r.first_submitted_at = now;
-    r.values = values;
-    r.explanations = kept;
-    r.results = results;
-    r.updated_at = now;
-    std::optional<store::SignatureRow> signature;
-    if (claim) {
-      SG_ASSIGN_OR_RETURN(signature, check_submission_signature(c, *claim, t.unit, r.form_code, r.period, values,
-                                                                r.version, now, a.user.login));
-    }
-    SG_TRY(store::save_submission(c, r));
-    if (signature) {
-      signature->submission_id = r.id;
-      SG_TRY(store::insert_signature(c, *signature));
-    }
-    SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
-    SG_TRY(store::add_event(c, r.id, {now, a.user.login, "submit", std::string(domain::state_name(from)), r.state, ""}));
-    SG_TRY(store::append_audit(c, now, a.user.login, "submit",
-                               fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
-                               {{"version", r.version}, {"ip", a.ip},
-                                {"signed_with", signature ? json(signature->key_id) : json(nullptr)}}));
-    json resp = submission_json(t, r, false);
-    if (signature) resp["signature"] = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
-    if (idem) {
-      SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
-    }
-    return resp;
-  });
+  }
+  SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, p.scope, t.unit.id, t.form->def.code, t.period.str()));
+  auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
+  SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::submit));
+  r.version = (cur ? cur->version : 0) + 1;
+  if (r.first_submitted_at.empty()) r.first_submitted_at = now;
+  r.values = p.values;
+  r.explanations = p.kept;
+  r.results = p.results;
+  r.updated_at = now;
+  std::optional<store::SignatureRow> signature;
+  if (p.claim) {
+    SG_ASSIGN_OR_RETURN(signature, check_submission_signature(c, *p.claim, t.unit, r.form_code, r.period, p.values,
+                                                              r.version, now, a.user.login));
+  }
+  SG_TRY(store::save_submission(c, r));
+  if (signature) {
+    signature->submission_id = r.id;
+    SG_TRY(store::insert_signature(c, *signature));
+  }
+  SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
+  SG_TRY(store::add_event(c, r.id, {now, a.user.login, "submit", std::string(domain::state_name(from)), r.state, ""}));
+  SG_TRY(store::append_audit(c, now, a.user.login, "submit",
+                             fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
+                             {{"version", r.version}, {"ip", a.ip},
+                              {"signed_with", signature ? json(signature->key_id) : json(nullptr)}}));
+  json resp = submission_json(t, r, false);
+  if (signature) resp["signature"] = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
+  if (idem) {
+    SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
+  }
+  return resp;
+}
+
+Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const std::string& form,
+                                      const std::string& period, const json& body,
+                                      const std::optional<IdempotencyKey>& idem) {
+  std::shared_ptr<SubmitPlan> plan;
+  SG_ASSIGN_OR_RETURN(auto early, plan_submit(a, unit, form, period, body, idem, plan));
+  if (!plan) return early;
+  auto done = store_.write([&](store::Conn& c) { return write_submit(c, *plan); });
   if (done.ok()) changed();
   return done;
+}
+
+void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std::string& form,
+                                    const std::string& period, const json& body,
+                                    const std::optional<IdempotencyKey>& idem,
+                                    std::function<void(Result<json>)> done) {
+  std::shared_ptr<SubmitPlan> plan;
+  auto early = plan_submit(a, unit, form, period, body, idem, plan);
+  if (!early.ok() || !plan) return done(std::move(early));
+  store_.write_async([this, plan](store::Conn& c) { return write_submit(c, *plan); },
+                     [this, done = std::move(done)](Result<json> r) {
+                       if (r.ok()) changed();
+                       done(std::move(r));
+                     });
 }
 
 Result<json> ReportingService::recheck(const Actor& a, std::int64_t unit, const std::string& form,

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,13 @@ class ReportingService {
                           const json& body);
   Result<json> submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                       const json& body, const std::optional<IdempotencyKey>& idem);
+  // submit() without waiting for the commit: the checks and edit rules run on the caller's
+  // thread, the write is queued to the store's writer, and done(answer) is called once the write
+  // is durable or failed: then on the writer thread (see Store::write_async: `done` must be
+  // quick), or at once on the caller's thread when a check fails or the key was already answered.
+  void submit_async(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                    const json& body, const std::optional<IdempotencyKey>& idem,
+                    std::function<void(Result<json>)> done);
   Result<json> versions(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period);
   Result<std::string> template_xlsx(const Actor& a, std::int64_t unit, const std::string& form,
                                     const std::string& period);
@@ -69,8 +77,16 @@ class ReportingService {
   domain::Period current_period(domain::Frequency f) const;
 
   struct Target;
+  struct SubmitPlan;
 
  private:
+  // The part of a submit before its write. Returns the answer and leaves `plan` empty when it is
+  // already known (an Idempotency-Key answered before); otherwise sets `plan`.
+  Result<json> plan_submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
+                           const json& body, const std::optional<IdempotencyKey>& idem,
+                           std::shared_ptr<SubmitPlan>& plan);
+  // The write of a submit, inside the store's write transaction.
+  Result<json> write_submit(store::Conn& c, const SubmitPlan& p);
   Result<Target> resolve(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                          bool for_write);
   Result<json> evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all = nullptr);

@@ -133,7 +133,8 @@ Result<std::vector<SubmissionState>> submission_states(Conn& c, const domain::Sc
 // Every submission of a form and period inside the scope (aggregation).
 Result<std::vector<SubmissionRow>> submissions_for_period(Conn& c, const domain::Scope& scope,
                                                           std::string_view form, std::string_view period);
-// Submissions changed after `seq` (live feeds), oldest first.
+// Submissions changed after `seq` (live feeds), oldest first: everything but the JSON documents
+// (values, explanations and results stay empty).
 Result<std::vector<SubmissionRow>> submissions_since(Conn& c, std::int64_t seq, int limit);
 Result<std::int64_t> current_seq(Conn& c);
 

@@ -94,7 +94,7 @@ Status Store::exec_on_writer_alone(std::string sql) {
 Status Store::run_on_writer(std::function<bool(Conn&)> fn, bool alone) {
   // NOTE: calling write() from inside a write function would wait for its own batch forever.
   assert(std::this_thread::get_id() != writer_thread_.get_id() && "nested Store::write");
-  WriteJob job{std::move(fn), Ok{}, false, alone, {}};
+  WriteJob job{std::move(fn), Ok{}, false, alone, {}, {}};
   std::unique_lock lock(queue_mu_);
   if (stopping_) {
     return make_error(ErrorKind::internal, "STORAGE_CLOSED", "数据库已关闭", "The database is closed");
@@ -103,6 +103,50 @@ Status Store::run_on_writer(std::function<bool(Conn&)> fn, bool alone) {
   queue_cv_.notify_one();
   job.done_cv.wait(lock, [&] { return job.done; });
   return std::move(job.outcome);
+}
+
+void Store::enqueue_async(std::function<bool(Conn&)> fn, std::function<void(Status)> on_done) {
+  auto job = std::make_unique<WriteJob>();
+  job->fn = std::move(fn);
+  job->outcome = Ok{};
+  job->on_done = std::move(on_done);
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(job.release());
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  job->on_done(make_error(ErrorKind::internal, "STORAGE_CLOSED", "数据库已关闭", "The database is closed"));
+}
+
+void Store::finish_locked(WriteJob* job, std::vector<WriteJob*>& async) {
+  if (job->on_done) {
+    async.push_back(job);
+    return;
+  }
+  job->done = true;
+  job->done_cv.notify_one();
+}
+
+void Store::complete_async(std::vector<WriteJob*>& async) {
+  for (WriteJob* job : async) {
+    std::unique_ptr<WriteJob> owned(job);
+    try {
+      owned->on_done(std::move(owned->outcome));
+    } catch (const std::exception&) {
+      // NOTE: a completion must not throw; if one does, the writer thread must survive it (an
+      // exception escaping here would end the process), and the other completions still run.
+    }
+  }
+  async.clear();
+}
+
+Status Store::writer_exec(const char* sql) {
+  if (dialect_ == Dialect::postgres) return writer_->exec_script(sql);
+  SG_ASSIGN_OR_RETURN(auto st, writer_->prepare(sql));
+  return st.exec();
 }
 
 void Store::writer_loop() {
@@ -124,8 +168,10 @@ void Store::writer_loop() {
         if (!fine && job->outcome.ok()) {
           job->outcome = make_error(ErrorKind::internal, "STORAGE", "数据库维护语句失败", "A maintenance statement failed");
         }
-        job->done = true;
-        job->done_cv.notify_one();
+        std::vector<WriteJob*> async;
+        finish_locked(job, async);
+        lock.unlock();
+        complete_async(async);
         continue;
       }
       // A job that must run alone ends the batch before it.
@@ -142,7 +188,7 @@ void Store::writer_loop() {
     if (begin.ok()) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         ran = i + 1;
-        if (Status sp = writer_->exec_script("SAVEPOINT w"); !sp.ok()) {
+        if (Status sp = writer_exec("SAVEPOINT w"); !sp.ok()) {
           batch[i]->outcome = std::move(sp);  // never ran: must not be acknowledged
           if (!writer_->in_transaction()) {
             lost = writer_->transaction_lost_error("write");
@@ -172,29 +218,32 @@ void Store::writer_loop() {
           batch[i]->outcome = make_error(ErrorKind::internal, "STORAGE", "写入时数据库语句失败",
                                          "A statement failed during the write; nothing of it was saved");
         }
-        if (!fine) (void)writer_->exec_script("ROLLBACK TO w");
-        (void)writer_->exec_script("RELEASE w");
+        if (!fine) (void)writer_exec("ROLLBACK TO w");
+        (void)writer_exec("RELEASE w");
       }
     }
-    Status commit = lost ? Status(*lost) : begin.ok() ? writer_->exec_script("COMMIT") : begin;
+    Status commit = lost ? Status(*lost) : begin.ok() ? writer_exec("COMMIT") : begin;
     if (!commit.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
     writes_ += ran;
+    std::vector<WriteJob*> async;
     {
       std::lock_guard lock(queue_mu_);
       for (std::size_t i = 0; i < ran; ++i) {
         // A failed commit undoes every job in the batch, including those that succeeded.
         if (!commit.ok() && batch[i]->outcome.ok()) batch[i]->outcome = commit;
-        batch[i]->done = true;
-        batch[i]->done_cv.notify_one();
+        finish_locked(batch[i], async);
       }
       for (std::size_t i = batch.size(); i > ran; --i) queue_.push_front(batch[i - 1]);
     }
+    // Outside the lock: a completion may take a while (it hands a response to the server's io
+    // threads) and must not hold up callers queueing the next batch.
+    complete_async(async);
   }
 }
 
 Status Store::begin_batch() {
-  if (dialect_ == Dialect::sqlite) return writer_->exec_script("BEGIN IMMEDIATE");
+  if (dialect_ == Dialect::sqlite) return writer_exec("BEGIN IMMEDIATE");
   SG_TRY(writer_->ensure_connected());
   Status begin = writer_->exec_script(kPgBegin);
   // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can

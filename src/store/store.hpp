@@ -8,7 +8,9 @@
 // them together (group commit: one fsync for many requests). A function that returns an error is
 // rolled back to its savepoint without touching the others. queue_ is guarded by queue_mu_; the
 // writer connection is used by the writer thread only. A write function must not call write()
-// itself (it would wait for its own transaction).
+// itself (it would wait for its own transaction). `write_async` queues the same kind of job
+// without waiting: its completion runs on the writer thread after the commit, so the caller's
+// thread is free meanwhile (the server answers a submit from there, issue #6).
 //
 // PostgreSQL: the same, plus a transaction-scoped advisory lock taken at the start of each batch,
 // so that several processes on one database still write one batch at a time. A connection the
@@ -65,6 +67,29 @@ class Store {
     return std::move(*result);
   }
 
+  // Like write(), but returns at once. f runs on the writer thread in the next batch; then
+  // done(result) is called on the writer thread once the transaction holding f is committed
+  // (durably) or failed, with f's own error if it returned one. `done` must be quick and must not
+  // call write() or read(): it should hand the result to another thread. After the Store began
+  // closing, done is called at once on the caller's thread with a STORAGE_CLOSED error.
+  template <typename F, typename Done>
+  void write_async(F&& f, Done&& done) {
+    using R = std::invoke_result_t<F, Conn&>;
+    auto result = std::make_shared<std::optional<R>>();
+    enqueue_async(
+        [f = std::forward<F>(f), result](Conn& c) mutable -> bool {
+          result->emplace(f(c));
+          return (*result)->ok();
+        },
+        [done = std::forward<Done>(done), result](Status committed) mutable {
+          // The function's own error says more than the failed commit it caused.
+          if (*result && !(*result)->ok()) return done(std::move(**result));
+          if (!committed.ok()) return done(R(std::move(committed).error()));
+          // NOTE: a job that never ran always has a failed outcome (see writer_loop).
+          done(std::move(**result));
+        });
+  }
+
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -97,6 +122,9 @@ class Store {
     Status outcome;
     bool done = false;
     bool alone = false;  // run by itself, outside any transaction
+    // Set: an asynchronous job (write_async), owned by the queue; the writer calls it with the
+    // outcome, outside queue_mu_, and deletes the job. Unset: a caller waits on done_cv.
+    std::function<void(Status)> on_done;
     // Wakes only this job's caller. One shared condition variable woke every waiting request at
     // every commit (tens of futex calls per submit at 64 clients). Notified under queue_mu_, so
     // the caller can't return and destroy the job before the writer is done with it.
@@ -104,6 +132,14 @@ class Store {
   };
   Status begin_batch();
   Status run_on_writer(std::function<bool(Conn&)> fn, bool alone = false);
+  void enqueue_async(std::function<bool(Conn&)> fn, std::function<void(Status)> on_done);
+  // Hands a finished job its outcome: wakes its caller, or collects an asynchronous one in
+  // `async` to be completed after queue_mu_ is released. Called with queue_mu_ held.
+  static void finish_locked(WriteJob* job, std::vector<WriteJob*>& async);
+  static void complete_async(std::vector<WriteJob*>& async);
+  // SAVEPOINT, ROLLBACK TO and RELEASE of every job: prepared once on SQLite (re-parsing them
+  // per job with sqlite3_exec showed in the issue #6 profile), plain scripts on PostgreSQL.
+  Status writer_exec(const char* sql);
   void writer_loop();
 
   std::string path_;

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -98,6 +101,61 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
   EXPECT_EQ(failed, 20);
   EXPECT_EQ(regions(), 21);
   EXPECT_LE(store_->commits() - before, 3u) << "queued writes share a commit";
+}
+
+TEST_F(StoreTest, WriteAsyncCompletesAfterTheCommitWithItsOwnOutcome) {
+  // Hold the writer so that both asynchronous jobs queue behind it and share a batch.
+  std::atomic<bool> release{false};
+  std::thread slow([&] {
+    (void)store_->write([&](Conn& c) -> Status {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return upsert_region(c, {"430202999000", "slow", 4, "", "2023", ""});
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<int>> good, bad;
+  std::int64_t regions_seen_by_good = -1;
+  const auto caller = std::this_thread::get_id();
+  std::thread::id good_thread;
+  store_->write_async(
+      [](Conn& c) -> Result<int> {
+        SG_TRY(upsert_region(c, {"430202100000", "a", 4, "", "2023", ""}));
+        return 7;
+      },
+      [&](Result<int> r) {
+        // Read with a fresh connection: the write must already be committed when we are told.
+        auto probe = Store::open(db_->target());
+        std::int64_t n = probe.ok() ? (*probe)->read([](Conn& c) { return count_rows(c, "regions"); }).value() : -1;
+        std::lock_guard lock(mu);
+        regions_seen_by_good = n;
+        good_thread = std::this_thread::get_id();
+        good = std::move(r);
+        cv.notify_all();
+      });
+  store_->write_async(
+      [](Conn& c) -> Result<int> {
+        SG_TRY(upsert_region(c, {"430202200000", "b", 4, "", "2023", ""}));
+        return make_error(ErrorKind::invalid, "NOPE", "不", "no");
+      },
+      [&](Result<int> r) {
+        std::lock_guard lock(mu);
+        bad = std::move(r);
+        cv.notify_all();
+      });
+  release = true;
+  slow.join();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return good && bad; }));
+  ASSERT_TRUE(good->ok()) << good->error().message_en;
+  EXPECT_EQ(good->value(), 7);
+  EXPECT_EQ(regions_seen_by_good, 2) << "the slow write and this one, committed before the completion ran";
+  EXPECT_NE(good_thread, caller) << "completed on the writer thread";
+  ASSERT_FALSE(bad->ok());
+  EXPECT_EQ(bad->error().code, "NOPE");
+  lock.unlock();
+  EXPECT_EQ(regions(), 2) << "the failing job rolled back alone";
 }
 
 TEST_F(StoreTest, OnlineBackupIsConsistent) {
