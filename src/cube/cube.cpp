@@ -1039,7 +1039,7 @@ void scan(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint32_t 
 // 8 sums are reduced together (a transpose-and-add tree, 21 instructions for all 8) into one
 // vector whose lanes are the slots below.
 //
-// Access pattern (bench/README.md, 2026-11-26 23:15 UTC): the set-up pass runs over blocks of
+// Access pattern (bench/README.md, 2026-11-26 23:20 UTC): the set-up pass runs over blocks of
 // 262,144 rows, and then each column of the block is read from end to end, so the columns stream
 // almost as in the bare sum (2 MB runs; blocks of 1,024 rows read the 100 columns round-robin in
 // 8 KB pieces, and a bare sum in that pattern took 2.9x its time; measured here, blocks of 16K rows
