@@ -13,6 +13,8 @@
 // the raw rate is that of inserting the same documents into that database through libpq.
 #include <utility>
 
+#include "args.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,6 +48,7 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using statgov::bench::arg;
 
 struct Conn {
   asio::io_context ioc;
@@ -67,13 +70,6 @@ struct Conn {
     return {static_cast<int>(res.result_int()), res.body()};
   }
 };
-
-std::string arg(int argc, char** argv, const std::string& name, const std::string& def) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == "--" + name) return argv[i + 1];
-  }
-  return def;
-}
 
 // The same month's values for every unit: YTD = value x month, so the cumulative identity holds
 // whatever order the periods arrive in.

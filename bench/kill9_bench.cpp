@@ -5,19 +5,13 @@
 //   cmake --build build --target kill9_bench statgov
 //   ./build/bench/kill9_bench --statgov ./build/statgov --data data --units 3000 --clients 200 --seconds 30 --kills 5
 #include "../tests/kill9_driver.hpp"
+#include "args.hpp"
 
 #include <cstdio>
 #include <iostream>
 #include <random>
 
-namespace {
-std::string arg(int argc, char** argv, const std::string& name, const std::string& def) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == "--" + name) return argv[i + 1];
-  }
-  return def;
-}
-}  // namespace
+using statgov::bench::arg;
 
 int main(int argc, char** argv) {
   namespace kill9 = statgov::kill9;
