@@ -7,8 +7,7 @@
 //
 //   cmake --build build --target failover_bench statgov
 //   ./build/bench/failover_bench --statgov ./build/statgov --data data --units 3000 --clients 200 --seconds 30
-#include "../tests/kill9_driver.hpp"
-#include "args.hpp"
+#include "fault_args.hpp"
 #include "../tests/standby_pair.hpp"
 
 #include <cstdio>
@@ -19,13 +18,8 @@ using statgov::bench::arg;
 
 int main(int argc, char** argv) {
   namespace kill9 = statgov::kill9;
-  kill9::Options o;
-  o.statgov = arg(argc, argv, "statgov", "./build/statgov");
-  o.data = arg(argc, argv, "data", "data");
-  o.clients = std::stoi(arg(argc, argv, "clients", "200"));
-  o.seconds = std::stod(arg(argc, argv, "seconds", "30"));
+  kill9::Options o = statgov::bench::fault_options(argc, argv);
   o.kills = 1;  // one primary, one standby: one failover
-  o.seed = static_cast<unsigned>(std::stoul(arg(argc, argv, "seed", std::to_string(std::random_device{}()))));
   const std::string units = arg(argc, argv, "units", "3000");
   const std::string script = arg(argc, argv, "standby-script", "deploy/pg_standby.sh");
   const auto tmp = std::filesystem::temp_directory_path();

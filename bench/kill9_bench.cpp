@@ -4,8 +4,7 @@
 //
 //   cmake --build build --target kill9_bench statgov
 //   ./build/bench/kill9_bench --statgov ./build/statgov --data data --units 3000 --clients 200 --seconds 30 --kills 5
-#include "../tests/kill9_driver.hpp"
-#include "args.hpp"
+#include "fault_args.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -15,13 +14,8 @@ using statgov::bench::arg;
 
 int main(int argc, char** argv) {
   namespace kill9 = statgov::kill9;
-  kill9::Options o;
-  o.statgov = arg(argc, argv, "statgov", "./build/statgov");
-  o.data = arg(argc, argv, "data", "data");
-  o.clients = std::stoi(arg(argc, argv, "clients", "200"));
-  o.seconds = std::stod(arg(argc, argv, "seconds", "30"));
+  kill9::Options o = statgov::bench::fault_options(argc, argv);
   o.kills = std::stoi(arg(argc, argv, "kills", "5"));
-  o.seed = static_cast<unsigned>(std::stoul(arg(argc, argv, "seed", std::to_string(std::random_device{}()))));
   const std::string units = arg(argc, argv, "units", "3000");
   o.dir = std::filesystem::temp_directory_path() / ("statgov-kill9-" + std::to_string(getpid()));
   std::filesystem::create_directories(o.dir);
