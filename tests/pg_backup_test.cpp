@@ -132,7 +132,14 @@ TEST(PgBackup, BaseBackupUnderLoadRestoresEveryAcknowledgedSubmission) {
   auto init = shell(as_postgres(kPgBin + "/initdb -D " + (dir / "primary").string() +
                                 " -U postgres -A trust -E UTF8 --locale=C.UTF-8"));
   ASSERT_EQ(init.code, 0) << init.out;
-  auto settings = shell(script() + " settings " + (dir / "archive").string() + " >> " + (dir / "primary" / "postgresql.conf").string());
+  // The archive_command runs as the postgres user, which may not reach the source tree (a clone in a
+  // 0700 temp folder, say): archive with a copy in the test's own folder, as an installation would
+  // put the script where postgres can run it (docs/postgres.md).
+  const fs::path archiver = dir / "pg_backup.sh";
+  fs::copy_file(script(), archiver);
+  fs::permissions(archiver, fs::perms(0755));
+  auto settings = shell(archiver.string() + " settings " + (dir / "archive").string() + " >> " +
+                        (dir / "primary" / "postgresql.conf").string());
   ASSERT_EQ(settings.code, 0) << settings.out;
   Cluster primary(dir / "primary", dir / "sock");
   auto started = primary.start();
