@@ -19,8 +19,8 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 WRITES=${1:-200}
 [ -x "$STATGOV" ] || { echo "pg_failover: no statgov at $STATGOV" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/statgov-failover.XXXXXX)
-chmod 755 "$WORK"  # the postgres user reaches its folders inside
+. "$ROOT/bench/standby_pair.sh"
+WORK=""
 SERVE=""
 cleanup() {
   if [ -n "$SERVE" ]; then
@@ -30,16 +30,12 @@ cleanup() {
     kill -9 "$SERVE" 2>/dev/null || true
     wait "$SERVE" 2>/dev/null || true
   fi
-  "$ROOT/deploy/pg_standby.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "pg_failover: kept $WORK" >&2; else rm -rf "$WORK"; fi
+  standby_down pg_failover
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$ROOT/deploy/pg_standby.sh" start "$WORK/pg" >/dev/null
-P1=$(cat "$WORK/pg/primary.port")
-P2=$(cat "$WORK/pg/standby.port")
-psql -q "postgresql://postgres@127.0.0.1:$P1/postgres" -c "CREATE DATABASE statgov TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+standby_up failover
 URL="postgresql://postgres@127.0.0.1:$P1,127.0.0.1:$P2/statgov?target_session_attrs=read-write"
 "$STATGOV" --db "$URL" --data "$ROOT/data" demo --units 30 >/dev/null
 echo "primary :$P1, synchronous standby :$P2, demo loaded"

@@ -21,19 +21,13 @@ INGEST_BENCH=${INGEST_BENCH:-$(dirname "$STATGOV")/bench/ingest_bench}
 [ -x "$STATGOV" ] || { echo "pg_ingest: no statgov at $STATGOV" >&2; exit 1; }
 [ -x "$INGEST_BENCH" ] || { echo "pg_ingest: no ingest_bench at $INGEST_BENCH" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/statgov-pg-ingest.XXXXXX)
-chmod 755 "$WORK"  # the postgres user reaches its folders inside
-cleanup() {
-  "$ROOT/deploy/pg_standby.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
-  if [ "${KEEP:-0}" = 1 ]; then echo "pg_ingest: kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
+. "$ROOT/bench/standby_pair.sh"
+WORK=""
+cleanup() { standby_down pg_ingest; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$ROOT/deploy/pg_standby.sh" start "$WORK/pg" >/dev/null
-P1=$(cat "$WORK/pg/primary.port")
-P2=$(cat "$WORK/pg/standby.port")
-psql -q "postgresql://postgres@127.0.0.1:$P1/postgres" -c "CREATE DATABASE statgov TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+standby_up pg-ingest
 state=$(psql -tA "postgresql://postgres@127.0.0.1:$P1/postgres" -c \
   "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'statgov_standby'")
 echo "primary :$P1 ($(psql -tA "postgresql://postgres@127.0.0.1:$P1/postgres" -c 'SHOW synchronous_commit') commit), standby :$P2 ($state)"

@@ -86,14 +86,7 @@ void auth_routes(http::Router& r, ApiContext& ctx) {
   // certificate (and whose). Public: it says nothing the TLS handshake did not already tell the client.
   r.add("GET", "/api/v1/auth/methods", [&ctx](http::Request& req) {
     auto cert = peer_cert(req);
-    std::string_view state = "none";
-    switch (cert.status) {
-      case services::PeerCert::Status::none: state = "none"; break;
-      case services::PeerCert::Status::verified: state = "verified"; break;
-      case services::PeerCert::Status::revoked: state = "revoked"; break;
-      case services::PeerCert::Status::untrusted: state = "untrusted"; break;
-    }
-    json c = {{"state", state}};
+    json c = {{"state", services::cert_status_name(cert.status)}};
     if (cert.status == services::PeerCert::Status::verified) c["cn"] = cert.cn;
     auto resp = http::Response::json(
         200, {{"staff", services::staff_auth_name(ctx.auth.config().staff_auth)}, {"certificate", c}});

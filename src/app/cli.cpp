@@ -239,8 +239,9 @@ int run(int argc, char** argv) {
   auto* serve = cli.add_subcommand("serve", "run the internal platform (reporting, console)");
   std::string listen = "127.0.0.1:8080";
   std::string web_dir = "web/dist";
-  // Handlers block while a write waits for its group commit: more threads than cores let a batch
-  // fill with concurrent requests.
+  // A submit is answered from the writer once its commit is durable (no thread waits), but drafts,
+  // reviews and the other writes still hold a handler thread until their group commit: more threads
+  // than cores let a batch fill with concurrent requests.
   int threads = 32;
   bool secure_cookies = false;
   std::string port_file;

@@ -1,5 +1,6 @@
 #include "http/forwarded.hpp"
 #include "http/http.hpp"
+#include "http/raw_exchange_test_util.hpp"
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -75,21 +76,9 @@ TEST(TrustedProxies, ClientAddressFromTheHeaderOnlyThroughTrustedPeers) {
 
 // One GET on a fresh connection with an optional X-Forwarded-For; returns the raw response.
 std::string get_from(unsigned short port, const std::string& xff) {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   std::string req = "GET /api/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
   if (!xff.empty()) req += "X-Forwarded-For: " + xff + "\r\n";
-  boost::asio::write(s, boost::asio::buffer(req + "\r\n"));
-  std::string out;
-  boost::system::error_code ec;
-  char buf[4096];
-  for (;;) {
-    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
-    if (ec) break;
-    out.append(buf, n);
-  }
-  return out;
+  return testing::raw_exchange(port, req + "\r\n");
 }
 
 // The server applies it: the handler's remote_ip and the per-address rate limit (burst 2 here).

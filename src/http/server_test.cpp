@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "http/http.hpp"
+#include "http/raw_exchange_test_util.hpp"
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -15,21 +16,7 @@ namespace statgov::http {
 namespace {
 
 // One request on a fresh connection; returns the raw response.
-std::string raw(unsigned short port, const std::string& request) {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  boost::asio::write(s, boost::asio::buffer(request));
-  std::string out;
-  boost::system::error_code ec;
-  char buf[4096];
-  for (;;) {
-    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
-    if (ec) break;
-    out.append(buf, n);
-  }
-  return out;
-}
+std::string raw(unsigned short port, const std::string& request) { return testing::raw_exchange(port, request); }
 
 std::string get(unsigned short port, const std::string& path) {
   return raw(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

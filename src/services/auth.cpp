@@ -17,16 +17,6 @@ Error unauthenticated() {
   return make_error(ErrorKind::unauthenticated, "UNAUTHENTICATED", "请先登录", "Please log in");
 }
 
-const char* cert_status_name(PeerCert::Status s) {
-  switch (s) {
-    case PeerCert::Status::none: return "none";
-    case PeerCert::Status::verified: return "verified";
-    case PeerCert::Status::revoked: return "revoked";
-    case PeerCert::Status::untrusted: return "untrusted";
-  }
-  return "none";
-}
-
 Error cert_error(const PeerCert& cert, const std::string& login) {
   switch (cert.status) {
     case PeerCert::Status::revoked:
@@ -55,6 +45,16 @@ std::optional<StaffAuth> parse_staff_auth(std::string_view s) {
   if (s == "cert") return StaffAuth::cert;
   if (s == "password+cert") return StaffAuth::password_and_cert;
   return std::nullopt;
+}
+
+std::string_view cert_status_name(PeerCert::Status s) {
+  switch (s) {
+    case PeerCert::Status::none: return "none";
+    case PeerCert::Status::verified: return "verified";
+    case PeerCert::Status::revoked: return "revoked";
+    case PeerCert::Status::untrusted: return "untrusted";
+  }
+  return "none";
 }
 
 std::string_view staff_auth_name(StaffAuth a) {

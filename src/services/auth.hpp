@@ -41,6 +41,7 @@ struct PeerCert {
   std::string cn;      // subject common name
   std::string serial;  // upper-case hex
 };
+std::string_view cert_status_name(PeerCert::Status s);  // "none" | "verified" | "revoked" | "untrusted"
 
 struct AuthConfig {
   std::chrono::minutes session_lifetime{12 * 60};  // absolute

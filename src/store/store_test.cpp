@@ -41,6 +41,18 @@ class StoreTest : public ::testing::Test {
   std::int64_t regions() {
     return store_->read([](Conn& c) { return count_rows(c, "regions"); }).value();
   }
+  // Occupies the writer with one job (it writes region 430202999000) until `release`, then waits
+  // 50 ms so that the writes started next queue up behind it and share a batch. Join the thread.
+  std::thread hold_writer(std::atomic<bool>& release) {
+    std::thread slow([this, &release] {
+      (void)store_->write([&](Conn& c) -> Status {
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return upsert_region(c, {"430202999000", "slow", 4, "", "2023", ""});
+      });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return slow;
+  }
   std::filesystem::path dir_;
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Store> store_;
@@ -73,13 +85,7 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
   // Hold the writer in one job while 40 others queue up: they must share few commits, and the
   // failing ones (odd) must leave nothing behind.
   std::atomic<bool> release{false};
-  std::thread slow([&] {
-    (void)store_->write([&](Conn& c) -> Status {
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return upsert_region(c, {"430202999000", "slow", 4, "", "2023", ""});
-    });
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread slow = hold_writer(release);
   auto before = store_->commits();
   std::vector<std::thread> ts;
   std::atomic<int> ok{0}, failed{0};
@@ -106,13 +112,7 @@ TEST_F(StoreTest, ConcurrentWritesAreGroupCommittedWithIndependentOutcomes) {
 TEST_F(StoreTest, WriteAsyncCompletesAfterTheCommitWithItsOwnOutcome) {
   // Hold the writer so that both asynchronous jobs queue behind it and share a batch.
   std::atomic<bool> release{false};
-  std::thread slow([&] {
-    (void)store_->write([&](Conn& c) -> Status {
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return upsert_region(c, {"430202999000", "slow", 4, "", "2023", ""});
-    });
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread slow = hold_writer(release);
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<int>> good, bad;
