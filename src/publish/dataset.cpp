@@ -95,6 +95,7 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
+// Only for the short digit runs of a period (at most 4 digits; callers check the length first).
 int to_int(std::string_view s) {
   int v = 0;
   for (char c : s) v = v * 10 + (c - '0');
@@ -175,7 +176,9 @@ std::optional<PeriodSpan> parse_period(std::string_view p) {
     }
     return std::nullopt;
   }
-  if (!all_digits(num)) return std::nullopt;
+  // Every period number below has at most 3 digits; a longer run is refused before it is converted
+  // (a fuzzed "2023-Q999...9" overflowed int here).
+  if (num.size() > 3 || !all_digits(num)) return std::nullopt;
   const int n = to_int(num);
   switch (kind) {
     case 'A':
