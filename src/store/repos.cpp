@@ -224,9 +224,11 @@ Status add_unit_history(Conn& c, std::int64_t unit_id, const UnitChange& ch) {
 }
 
 Result<std::vector<UnitFieldChange>> unit_changes_after(Conn& c, const std::string& at) {
+  // "+id": without it SQLite walks the whole table backwards by rowid to skip the sort, instead of
+  // taking the few rows after `at` from unit_history_at (V006) and sorting those.
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "SELECT unit_id, field, COALESCE(old_value, '') FROM unit_history WHERE at > :at "
-      "AND field IN ('region', 'industry', 'size', 'status') ORDER BY id DESC"));
+      "AND field IN ('region', 'industry', 'size', 'status') ORDER BY +id DESC"));
   st.set(":at", at);
   return collect<UnitFieldChange>(st, [](const Stmt& s) { return UnitFieldChange{s.int64(0), s.text(1), s.text(2)}; });
 }
