@@ -96,6 +96,21 @@ TEST_F(Cli, TotpKeyFile) {
   auto bad = run(base() + "serve --listen 127.0.0.1:0 --totp-key " + (dir_ / "bad.key").string());
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.out.find("BAD_SEAL_KEY"), std::string::npos) << bad.out;
+  // reseal and reset open the database; their errors name the cause.
+  ASSERT_EQ(run(base() + "demo --units 20").code, 0);
+  auto resealed = run(base() + "totp reseal --key " + key);
+  EXPECT_EQ(resealed.code, 0) << resealed.out;
+  EXPECT_NE(resealed.out.find("0 one-time code secrets sealed"), std::string::npos) << resealed.out;
+  auto bad_new = run(base() + "totp reseal --key " + (dir_ / "bad.key").string());
+  EXPECT_NE(bad_new.code, 0);
+  EXPECT_NE(bad_new.out.find("BAD_SEAL_KEY"), std::string::npos) << bad_new.out;
+  EXPECT_NE(run(base() + "totp reseal --key " + (dir_ / "missing.key").string()).code, 0);
+  auto nobody = run(base() + "totp reset --login nobody");
+  EXPECT_NE(nobody.code, 0);
+  EXPECT_NE(nobody.out.find("USER_NOT_FOUND"), std::string::npos) << nobody.out;
+  auto none = run(base() + "totp reset --login demo-admin");
+  EXPECT_NE(none.code, 0);
+  EXPECT_NE(none.out.find("TOTP_NOT_ENABLED"), std::string::npos) << none.out;
 }
 
 TEST_F(Cli, AuditChainDetectsTampering) {

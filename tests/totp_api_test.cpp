@@ -178,6 +178,75 @@ TEST_F(TotpApi, SecretsAreSealedWithTheServersKey) {
   EXPECT_EQ(login(user, "", false).status, 200);
 }
 
+// statgov totp reseal / reset: every secret moves to the new key in one transaction (secrets stored
+// before any key included), nothing changes when one does not open, and reset removes the factor.
+TEST_F(TotpApi, ResealMovesEverySecretToTheNewKeyAndResetRemovesIt) {
+  const std::string ip = "127.0.0.1";
+  auto config = [](std::optional<security::SealKey> key) {
+    services::AuthConfig cfg;
+    cfg.hash_cost = security::HashCost::test();
+    cfg.totp_key = std::move(key);
+    return cfg;
+  };
+  const auto key_a = *security::parse_seal_key(security::new_seal_key_text());
+  const auto key_b = *security::parse_seal_key(security::new_seal_key_text());
+  services::AuthService with_a(server_->store(), server_->clock(), config(key_a));
+  services::AuthService with_b(server_->store(), server_->clock(), config(key_b));
+  services::AuthService plain(server_->store(), server_->clock(), config(std::nullopt));
+
+  // One account enrolled and confirmed under key A, one enrolled (pending) before any key.
+  auto sealed_user = with_a.login("demo-xiangzhen", kDemoPassword, ip);
+  ASSERT_TRUE(sealed_user.ok()) << sealed_user.error().message_en;
+  auto enrol = with_a.totp_enrol(sealed_user->user, ip);
+  ASSERT_TRUE(enrol.ok());
+  auto secret = *security::base32_decode((*enrol)["secret"].get<std::string>());
+  ASSERT_TRUE(with_a.totp_confirm(sealed_user->user, code_now(secret), ip).ok());
+  auto plain_user = plain.login("demo-quxian", kDemoPassword, ip);
+  ASSERT_TRUE(plain_user.ok());
+  ASSERT_TRUE(plain.totp_enrol(plain_user->user, ip).ok());
+  auto stored = [&](std::int64_t id) {
+    auto row = server_->store().read([&](store::Conn& c) { return store::find_totp(c, id); });
+    return row.ok() && row->has_value() ? (*row)->secret : std::string("none");
+  };
+  const std::string a_row = stored(sealed_user->user.id), plain_row = stored(plain_user->user.id);
+  ASSERT_TRUE(security::is_sealed(a_row));
+  ASSERT_FALSE(security::is_sealed(plain_row));
+
+  // Without the old key, or with the wrong one, the sealed secret does not open: nothing changes.
+  auto no_old = services::AuthService::totp_reseal(server_->store(), server_->clock(), nullptr, key_b, "cli");
+  EXPECT_EQ(no_old.ok() ? "" : no_old.error().code, "SEAL_KEY_MISSING");
+  auto wrong_old = services::AuthService::totp_reseal(server_->store(), server_->clock(), &key_b, key_b, "cli");
+  EXPECT_EQ(wrong_old.ok() ? "" : wrong_old.error().code, "SEAL_KEY_WRONG");
+  EXPECT_EQ(stored(sealed_user->user.id), a_row);
+  EXPECT_EQ(stored(plain_user->user.id), plain_row) << "the plain row was not sealed by a failed reseal";
+
+  auto moved = services::AuthService::totp_reseal(server_->store(), server_->clock(), &key_a, key_b, "cli");
+  ASSERT_TRUE(moved.ok()) << moved.error().message_en;
+  EXPECT_EQ(*moved, 2);
+  EXPECT_TRUE(security::is_sealed(stored(plain_user->user.id)));
+  server_->clock().advance(std::chrono::seconds(30));
+  EXPECT_TRUE(with_b.login("demo-xiangzhen", kDemoPassword, ip, code_now(secret)).ok());
+  server_->clock().advance(std::chrono::seconds(30));
+  EXPECT_EQ(with_a.login("demo-xiangzhen", kDemoPassword, ip, code_now(secret)).error().code, "SEAL_KEY_WRONG");
+
+  // Reset (a lost phone): the password alone logs in again; its sessions are gone; audited.
+  EXPECT_EQ(with_b.totp_reset("nobody", "cli").error().code, "USER_NOT_FOUND");
+  ASSERT_TRUE(with_b.totp_reset("demo-xiangzhen", "cli").ok());
+  EXPECT_EQ(with_b.totp_reset("demo-xiangzhen", "cli").error().code, "TOTP_NOT_ENABLED");
+  EXPECT_FALSE(with_b.authenticate(sealed_user->token).ok()) << "reset ends the account's sessions";
+  EXPECT_TRUE(with_b.login("demo-xiangzhen", kDemoPassword, ip).ok());
+  ASSERT_TRUE(with_b.totp_reset("demo-quxian", "cli").ok());
+  auto audit = server_->store().read([](store::Conn& c) { return store::list_audit(c); });
+  ASSERT_TRUE(audit.ok());
+  int resets = 0, reseals = 0;
+  for (const auto& a : *audit) {
+    resets += a.action == "totp_reset";
+    reseals += a.action == "totp_reseal";
+  }
+  EXPECT_EQ(resets, 2);
+  EXPECT_EQ(reseals, 1) << "the failed reseals left no entry";
+}
+
 TEST_F(TotpApi, EnterprisesHaveNoTotp) {
   Client c(server_->port());
   ASSERT_EQ(c.login("demo-qiye", kDemoPassword).status, 200);

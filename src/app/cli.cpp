@@ -108,6 +108,11 @@ Result<security::SigningKey> read_private_key(const std::string& path) {
   return security::parse_private_key(text);
 }
 
+Result<security::SealKey> read_seal_key(const std::string& path) {
+  SG_ASSIGN_OR_RETURN(auto text, read_file(path));
+  return security::parse_seal_key(text);
+}
+
 int run_sign(bool keygen, const std::string& out_dir, const std::string& key_file, const std::string& payload_file) {
   if (keygen) {
     std::error_code ec;
@@ -366,6 +371,15 @@ int run(int argc, char** argv) {
   auto* totp_keygen = totp->add_subcommand("keygen", "create the key file (0600) for serve --totp-key");
   std::string totp_key_out;
   totp_keygen->add_option("--out", totp_key_out, "key file to create (never overwritten)")->required();
+  auto* totp_reset = totp->add_subcommand("reset", "remove an account's one-time code (lost phone) and end its sessions");
+  totp_reset->add_option("--login", login)->required();
+  auto* totp_reseal = totp->add_subcommand(
+      "reseal", "seal every stored secret with a new key file (also seals those stored before any key)");
+  std::string totp_new_key, totp_old_key;
+  totp_reseal->add_option("--key", totp_new_key, "the new key file (statgov totp keygen)")->required()
+      ->check(CLI::ExistingFile);
+  totp_reseal->add_option("--old-key", totp_old_key, "the key file serve used until now, if any")
+      ->check(CLI::ExistingFile);
   auto* release = cli.add_subcommand("release", "release packages for the public portal (对外发布)");
   release->require_subcommand(1);
   auto* release_export = release->add_subcommand("export", "write a signed release's package into a folder again");
@@ -432,9 +446,7 @@ int run(int argc, char** argv) {
   if (*serve) {
     auth_cfg.staff_auth = *services::parse_staff_auth(staff_auth);  // CLI11 checked the value
     if (!totp_key_file.empty()) {
-      auto text = read_file(totp_key_file);
-      if (!text.ok()) return fail(text.error());
-      auto key = security::parse_seal_key(*text);
+      auto key = read_seal_key(totp_key_file);
       if (!key.ok()) return fail(key.error());
       auth_cfg.totp_key = std::move(*key);
     }
@@ -512,6 +524,26 @@ int run(int argc, char** argv) {
     auto st = w.auth->set_password(login, pw, cli_actor);
     if (!st.ok()) return fail(st.error());
     std::cout << "password changed for " << login << "\n";
+    return 0;
+  }
+  if (*totp_reset) {
+    if (auto st = w.auth->totp_reset(login, cli_actor); !st.ok()) return fail(st.error());
+    std::cout << "one-time code removed for " << login << "; the account logs in with its password and may enrol again\n";
+    return 0;
+  }
+  if (*totp_reseal) {
+    auto new_key = read_seal_key(totp_new_key);
+    if (!new_key.ok()) return fail(new_key.error());
+    std::optional<security::SealKey> old_key;
+    if (!totp_old_key.empty()) {
+      auto k = read_seal_key(totp_old_key);
+      if (!k.ok()) return fail(k.error());
+      old_key = std::move(*k);
+    }
+    auto n = services::AuthService::totp_reseal(*w.store, w.clock, old_key ? &*old_key : nullptr, *new_key, cli_actor);
+    if (!n.ok()) return fail(n.error());
+    std::cout << *n << " one-time code secrets sealed with " << totp_new_key << "; start serve with --totp-key "
+              << totp_new_key << "\n";
     return 0;
   }
   if (*user_disable || *user_enable) {

@@ -394,4 +394,39 @@ Result<nlohmann::json> AuthService::totp_disable(const domain::User& u, const st
   });
 }
 
+Status AuthService::totp_reset(const std::string& login, const std::string& actor) {
+  auto now = format_utc(clock_.now());
+  return store_.write([&](store::Conn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto u, store::find_user_by_login(c, login));
+    if (!u) return make_error(ErrorKind::not_found, "USER_NOT_FOUND", "没有该用户：" + login, "No such user: " + login);
+    SG_ASSIGN_OR_RETURN(auto f, store::find_totp(c, u->user.id));
+    if (!f) {
+      return make_error(ErrorKind::conflict, "TOTP_NOT_ENABLED", "该账号没有动态口令：" + login,
+                        "This account has no one-time code: " + login);
+    }
+    SG_TRY(store::delete_totp(c, u->user.id));
+    SG_TRY(store::delete_user_sessions(c, u->user.id));
+    return store::append_audit(c, now, actor, "totp_reset", "user:" + login,
+                               {{"was_enabled", f->enabled}});
+  });
+}
+
+Result<int> AuthService::totp_reseal(store::Store& store, const Clock& clock, const security::SealKey* old_key,
+                                     const security::SealKey& new_key, const std::string& actor) {
+  auto now = format_utc(clock.now());
+  return store.write([&](store::Conn& c) -> Result<int> {
+    SG_ASSIGN_OR_RETURN(auto rows, store::list_totp(c));
+    int plain_before = 0;
+    for (auto& row : rows) {
+      if (!security::is_sealed(row.secret)) ++plain_before;
+      SG_ASSIGN_OR_RETURN(auto text, security::unseal(old_key, row.secret, totp_context(row.user_id)));
+      row.secret = security::seal(new_key, text, totp_context(row.user_id));
+      SG_TRY(store::upsert_totp(c, row));
+    }
+    SG_TRY(store::append_audit(c, now, actor, "totp_reseal", "user_totp",
+                               {{"sealed", rows.size()}, {"were_plain", plain_before}}));
+    return static_cast<int>(rows.size());
+  });
+}
+
 }  // namespace statgov::services

@@ -101,6 +101,14 @@ class AuthService {
   Result<nlohmann::json> totp_enrol(const domain::User& u, const std::string& ip);
   Result<nlohmann::json> totp_confirm(const domain::User& u, const std::string& code, const std::string& ip);
   Result<nlohmann::json> totp_disable(const domain::User& u, const std::string& code, const std::string& ip);
+  // Administration (statgov totp reset / reseal). reset: removes an account's second factor (a lost
+  // phone) and ends its sessions; USER_NOT_FOUND, TOTP_NOT_ENABLED when there is none.
+  Status totp_reset(const std::string& login, const std::string& actor);
+  // Every stored secret opened with old_key (none: only secrets stored before a key was set can be
+  // read) and sealed again with new_key, all in one transaction: one secret that does not open
+  // (SEAL_KEY_MISSING / SEAL_KEY_WRONG) changes nothing. Returns how many were sealed.
+  static Result<int> totp_reseal(store::Store& store, const Clock& clock, const security::SealKey* old_key,
+                                 const security::SealKey& new_key, const std::string& actor);
   std::string totp_issuer = "statgov";  // shown in authenticator apps
 
  private:

@@ -1073,14 +1073,22 @@ Status upsert_totp(Conn& c, const TotpRow& t) {
   return st.exec();
 }
 
+namespace {
+constexpr const char* kTotpCols = "user_id, secret, enabled, created_at, COALESCE(confirmed_at, ''), last_step";
+TotpRow totp_from(const Stmt& s) {
+  return TotpRow{s.int64(0), s.text(1), s.int32(2) != 0, s.text(3), s.text(4), s.int64(5)};
+}
+}  // namespace
+
 Result<std::optional<TotpRow>> find_totp(Conn& c, std::int64_t user_id) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT user_id, secret, enabled, created_at, COALESCE(confirmed_at, ''), last_step FROM user_totp "
-      "WHERE user_id = :user"));
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM user_totp WHERE user_id = :user", kTotpCols)));
   st.set(":user", user_id);
-  return first<TotpRow>(st, [](const Stmt& s) {
-    return TotpRow{s.int64(0), s.text(1), s.int32(2) != 0, s.text(3), s.text(4), s.int64(5)};
-  });
+  return first<TotpRow>(st, totp_from);
+}
+
+Result<std::vector<TotpRow>> list_totp(Conn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format("SELECT {} FROM user_totp ORDER BY user_id", kTotpCols)));
+  return collect<TotpRow>(st, totp_from);
 }
 
 Status update_totp(Conn& c, const TotpRow& t) {

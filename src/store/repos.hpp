@@ -314,6 +314,7 @@ Status upsert_totp(Conn& c, const TotpRow& t);
 Result<std::optional<TotpRow>> find_totp(Conn& c, std::int64_t user_id);
 Status update_totp(Conn& c, const TotpRow& t);  // enabled, confirmed_at, last_step
 Status delete_totp(Conn& c, std::int64_t user_id);
+Result<std::vector<TotpRow>> list_totp(Conn& c);  // by user id
 // ==== end e-signatures and TOTP ===============================================================
 
 }  // namespace statgov::store
