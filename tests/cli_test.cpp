@@ -113,6 +113,17 @@ TEST_F(Cli, TotpKeyFile) {
   EXPECT_NE(none.out.find("TOTP_NOT_ENABLED"), std::string::npos) << none.out;
 }
 
+// --data names the reference data and forms folder wherever statgov runs (demo ignored it once and
+// read ./data, so it only worked from the checkout's root).
+TEST_F(Cli, DemoReadsTheDataFolderItIsGiven) {
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);  // no ./data here
+  auto demo = run(base() + "demo --units 20");
+  std::filesystem::current_path(cwd);
+  ASSERT_EQ(demo.code, 0) << demo.out;
+  EXPECT_NE(demo.out.find("20 units"), std::string::npos) << demo.out;
+}
+
 TEST_F(Cli, AuditChainDetectsTampering) {
   ASSERT_EQ(run(base() + "demo --units 20").code, 0);
   auto v = run(base() + "audit verify");

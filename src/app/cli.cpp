@@ -493,6 +493,7 @@ int run(int argc, char** argv) {
   }
   if (*demo) {
     auto t0 = std::chrono::steady_clock::now();
+    demo_opt.data_dir = data_dir;  // --data, not the default folder of the working directory
     demo_opt.release_secret_key = release_secret;
     demo_opt.export_dir = export_dir;
     demo_opt.site_dir = portal_site_dir;
