@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <stdexcept>
 #include <random>
 #include <stdexcept>
 
@@ -130,6 +131,13 @@ CliRun run_statgov(const std::string& args, const std::string& input) {
   const int status = p ? pclose(p) : -1;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+std::vector<store::AuditRow> TestServer::audit(const std::string& action) {
+  auto rows = store().read([](store::Conn& c) { return store::list_audit(c); });
+  if (!rows.ok()) throw std::runtime_error("audit log: " + rows.error().message_en);
+  std::erase_if(*rows, [&](const store::AuditRow& r) { return !action.empty() && r.action != action; });
+  return std::move(*rows);
 }
 
 }  // namespace statgov::testing

@@ -6,6 +6,7 @@
 #include "api/api.hpp"
 #include "http_client.hpp"
 #include "services/demo.hpp"
+#include "store/repos.hpp"
 #include "store/test_database.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace statgov::testing {
 
@@ -64,6 +66,8 @@ class TestServer {
   services::ReleaseService& releases() { return *releases_; }
   std::int64_t demo_unit() const { return demo_unit_; }
   const http::Router& router() const { return router_; }
+  // The audit log's entries with this action, oldest first (all entries when empty).
+  std::vector<store::AuditRow> audit(const std::string& action = "");
 
  private:
   std::filesystem::path dir_;

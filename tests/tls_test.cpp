@@ -119,12 +119,8 @@ class Tls : public ::testing::Test {
 
   // The last audit entry with this action, or null.
   static json last_audit(TestServer& s, const std::string& action) {
-    auto rows = s.store().read([](auto& c) { return store::list_audit(c); });
-    if (!rows.ok()) return nullptr;
-    for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
-      if (it->action == action) return json::parse(it->detail, nullptr, false);
-    }
-    return nullptr;
+    auto rows = s.audit(action);
+    return rows.empty() ? json(nullptr) : json::parse(rows.back().detail, nullptr, false);
   }
 
   static inline std::string dir_, ca_, certs_;
