@@ -196,7 +196,17 @@ Result<Session> AuthService::open_session(const store::UserRow& user_row, const 
 Result<Session> AuthService::authenticate(const std::string& token, const PeerCert& cert) {
   if (token.empty() || token.size() > 128) return unauthenticated();
   std::string hash = sha256_hex(token);
-  SG_ASSIGN_OR_RETURN(auto sess, store_.read([&](store::Conn& c) { return store::find_session(c, hash); }));
+  // The session and its user in one snapshot (one read transaction instead of two, issue #6);
+  // the user is looked at only after the session's own checks, as before.
+  std::optional<store::SessionRow> sess;
+  std::optional<store::UserRow> user;
+  SG_TRY(store_.read_snapshot([&](store::Conn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(sess, store::find_session(c, hash));
+    if (sess) {
+      SG_ASSIGN_OR_RETURN(user, store::find_user(c, sess->user_id));
+    }
+    return Ok{};
+  }));
   auto now = clock_.now();
   if (!sess || sess->expires_at <= format_utc(now)) return unauthenticated();
   if (sess->last_seen <= format_utc(now - config_.idle_timeout)) {
@@ -208,7 +218,6 @@ Result<Session> AuthService::authenticate(const std::string& token, const PeerCe
   if (sess->last_seen <= format_utc(now - std::chrono::minutes(1))) {
     SG_TRY(store_.write([&](store::Conn& c) { return store::touch_session(c, hash, format_utc(now)); }));
   }
-  SG_ASSIGN_OR_RETURN(auto user, store_.read([&](store::Conn& c) { return store::find_user(c, sess->user_id); }));
   if (!user || user->user.disabled) return unauthenticated();
   SG_TRY(check_cert(user->user, cert));
   return Session{user->user, "", sess->csrf_token, hash};

@@ -31,6 +31,8 @@ class FormService {
   // that exists already is a conflict (published versions are immutable).
   Result<FormPtr> import(const nlohmann::json& definition, const std::string& actor);
   Result<FormPtr> get(const std::string& code, int version = 0);  // 0 = latest
+  // The same, reading on a connection the caller holds (inside Store::read_snapshot).
+  Result<FormPtr> get(store::Conn& c, const std::string& code, int version = 0);
   Result<std::vector<FormPtr>> latest();
 
  private:

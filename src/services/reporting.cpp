@@ -84,22 +84,26 @@ Period ReportingService::current_period(domain::Frequency f) const {
 Result<ReportingService::Target> ReportingService::resolve(const Actor& a, std::int64_t unit_id,
                                                            const std::string& form, const std::string& period_text,
                                                            bool for_write) {
+  return store_.read_snapshot([&](store::Conn& c) { return resolve(c, a, unit_id, form, period_text, for_write); });
+}
+
+Result<ReportingService::Target> ReportingService::resolve(store::Conn& c, const Actor& a, std::int64_t unit_id,
+                                                           const std::string& form, const std::string& period_text,
+                                                           bool for_write) {
   if (a.user.role != domain::Role::enterprise) {
     SG_TRY(security::authorize(a.user, for_write ? security::Action::report : security::Action::view_submissions));
   }
   Target t;
   SG_ASSIGN_OR_RETURN(t.period, Period::parse(period_text));
   auto scope = domain::Scope::of(a.user);
-  SG_ASSIGN_OR_RETURN(auto unit, store_.read([&](store::Conn& c) { return store::find_unit(c, scope, unit_id); }));
+  SG_ASSIGN_OR_RETURN(auto unit, store::find_unit(c, scope, unit_id));
   if (!unit) {
     return make_error(ErrorKind::not_found, "UNIT_NOT_FOUND", "没有该单位或不在您的权限范围内",
                       "No such unit, or it is outside your scope");
   }
   t.unit = std::move(*unit);
-  SG_ASSIGN_OR_RETURN(t.current, store_.read([&](store::Conn& c) {
-    return store::find_submission(c, scope, unit_id, form, t.period.str());
-  }));
-  SG_ASSIGN_OR_RETURN(t.form, forms_.get(form, t.current ? t.current->form_version : 0));
+  SG_ASSIGN_OR_RETURN(t.current, store::find_submission(c, scope, unit_id, form, t.period.str()));
+  SG_ASSIGN_OR_RETURN(t.form, forms_.get(c, form, t.current ? t.current->form_version : 0));
   const auto& def = t.form->def;
   if (t.period.frequency() != def.frequency) {
     return make_error(ErrorKind::invalid, "PERIOD_FREQUENCY",
@@ -118,9 +122,7 @@ Result<ReportingService::Target> ReportingService::resolve(const Actor& a, std::
                       "This unit does not report form " + def.code);
   }
   auto load = [&](const Period& p) -> Result<std::optional<store::SubmissionRow>> {
-    SG_ASSIGN_OR_RETURN(auto r, store_.read([&](store::Conn& c) {
-      return store::find_submission(c, scope, unit_id, form, p.str());
-    }));
+    SG_ASSIGN_OR_RETURN(auto r, store::find_submission(c, scope, unit_id, form, p.str()));
     if (r && !is_sent(*r)) r.reset();
     return r;
   };
@@ -146,6 +148,11 @@ Result<store::SubmissionRow> next_row(const ReportingService::Target& t, const s
 }
 
 Result<json> ReportingService::evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all) {
+  return store_.read_snapshot([&](store::Conn& c) { return evaluate(c, t, values, all); });
+}
+
+Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const json& values,
+                                        std::vector<rules::RuleResult>* all) {
   rules::ValueMap cur = to_value_map(values);
   rules::ValueMap prev, ly;
   rules::EvalInput in;
@@ -166,9 +173,7 @@ Result<json> ReportingService::evaluate(const Target& t, const json& values, std
   domain::Scope scope;
   scope.unit_id = t.unit.id;
   for (const auto& code : t.form->rules.referenced_forms()) {
-    SG_ASSIGN_OR_RETURN(auto other, store_.read([&](store::Conn& c) {
-      return store::find_submission(c, scope, t.unit.id, code, t.period.str());
-    }));
+    SG_ASSIGN_OR_RETURN(auto other, store::find_submission(c, scope, t.unit.id, code, t.period.str()));
     if (other) in.other_forms.emplace(code, to_value_map(other->values));
   }
   auto results = t.form->rules.evaluate(in);
@@ -335,13 +340,21 @@ Result<json> ReportingService::plan_submit(const Actor& a, std::int64_t unit, co
                                            const std::string& period, const json& body,
                                            const std::optional<IdempotencyKey>& idem,
                                            std::shared_ptr<SubmitPlan>& plan) {
+  // Every read of the checks in one snapshot (issue #6): the key, the unit, the current row, the
+  // form version, prev., ly. and any other form the rules reference.
+  return store_.read_snapshot(
+      [&](store::Conn& c) { return plan_submit_on(c, a, unit, form, period, body, idem, plan); });
+}
+
+Result<json> ReportingService::plan_submit_on(store::Conn& c, const Actor& a, std::int64_t unit,
+                                              const std::string& form, const std::string& period, const json& body,
+                                              const std::optional<IdempotencyKey>& idem,
+                                              std::shared_ptr<SubmitPlan>& plan) {
   plan.reset();
   SG_TRY(check_body(body, {"values", "explanations", "signature", "key_id"}, "values"));
   SG_ASSIGN_OR_RETURN(auto claim, signature_claim(body));
   if (idem) {
-    SG_ASSIGN_OR_RETURN(auto prior, store_.read([&](store::Conn& c) {
-      return store::find_idempotency(c, a.user.id, idem->key);
-    }));
+    SG_ASSIGN_OR_RETURN(auto prior, store::find_idempotency(c, a.user.id, idem->key));
     if (prior) {
       if (prior->request_hash != idem->request_hash) {
         return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
@@ -350,7 +363,7 @@ Result<json> ReportingService::plan_submit(const Actor& a, std::int64_t unit, co
       return json::parse(prior->response);
     }
   }
-  SG_ASSIGN_OR_RETURN(auto t, resolve(a, unit, form, period, true));
+  SG_ASSIGN_OR_RETURN(auto t, resolve(c, a, unit, form, period, true));
   const json& values = body["values"];
   SG_TRY(domain::check_values(t.form->def, values, true));
   json explanations = body.value("explanations", json::object());
@@ -364,7 +377,7 @@ Result<json> ReportingService::plan_submit(const Actor& a, std::int64_t unit, co
                         "An explanation is text of at most 2000 bytes", json::array({{{"rule", it.key()}}}));
     }
   }
-  SG_ASSIGN_OR_RETURN(auto results, evaluate(t, values));
+  SG_ASSIGN_OR_RETURN(auto results, evaluate(c, t, values));
   json errors = json::array(), unexplained = json::array(), kept = json::object();
   for (const auto& r : results) {
     if (r["severity"] == "error") {

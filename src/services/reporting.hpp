@@ -87,9 +87,18 @@ class ReportingService {
                            std::shared_ptr<SubmitPlan>& plan);
   // The write of a submit, inside the store's write transaction.
   Result<json> write_submit(store::Conn& c, const SubmitPlan& p);
+  // Both read in one snapshot of the database (Store::read_snapshot); the overloads taking a
+  // connection read on one the caller already holds.
   Result<Target> resolve(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                          bool for_write);
+  Result<Target> resolve(store::Conn& c, const Actor& a, std::int64_t unit, const std::string& form,
+                         const std::string& period, bool for_write);
   Result<json> evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all = nullptr);
+  Result<json> evaluate(store::Conn& c, const Target& t, const json& values,
+                        std::vector<rules::RuleResult>* all = nullptr);
+  Result<json> plan_submit_on(store::Conn& c, const Actor& a, std::int64_t unit, const std::string& form,
+                              const std::string& period, const json& body,
+                              const std::optional<IdempotencyKey>& idem, std::shared_ptr<SubmitPlan>& plan);
   json submission_json(const Target& t, const std::optional<store::SubmissionRow>& row, bool with_events);
 
   store::Store& store_;

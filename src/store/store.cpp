@@ -297,6 +297,22 @@ int Store::schema_version() {
   });
 }
 
+Store::Snapshot::Snapshot(Conn& c) : conn(c) {
+  if (c.dialect() != Dialect::sqlite) return;
+  auto st = c.prepare("BEGIN");
+  // NOTE: if BEGIN fails, each statement simply runs in its own transaction, as in read().
+  open = st.ok() && st->exec().ok();
+}
+
+Store::Snapshot::~Snapshot() {
+  if (!open) return;
+  // A read-only transaction has nothing to lose: COMMIT only ends it. If it could not (a statement
+  // of f still stepping), ROLLBACK does, so the connection goes back to the pool without a
+  // transaction that would pin an old snapshot.
+  auto st = conn.prepare("COMMIT");
+  if (!(st.ok() && st->exec().ok()) && conn.in_transaction()) (void)conn.exec_script("ROLLBACK");
+}
+
 Store::Lease::Lease(Store& s) : store(s), conn(nullptr) {
   {
     std::unique_lock lock(s.pool_mu_);

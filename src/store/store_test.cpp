@@ -158,6 +158,25 @@ TEST_F(StoreTest, WriteAsyncCompletesAfterTheCommitWithItsOwnOutcome) {
   EXPECT_EQ(regions(), 2) << "the failing job rolled back alone";
 }
 
+TEST_F(StoreTest, ReadSnapshotSeesOneStateOfTheDatabase) {
+  ASSERT_TRUE(add_region("430202001000").ok());
+  std::int64_t first = 0, again = 0;
+  bool wrote = false;
+  store_->read_snapshot([&](Conn& c) {
+    first = count_rows(c, "regions").value();
+    // Committed (durably) while the snapshot is open; the snapshot must not see it.
+    wrote = add_region("430202002000").ok();
+    again = count_rows(c, "regions").value();
+  });
+  ASSERT_TRUE(wrote);
+  if (store_->dialect() == Dialect::sqlite) {
+    EXPECT_EQ(again, first);  // PostgreSQL: read_snapshot is read() (statement-level snapshots)
+  }
+  // The connection went back to the pool without its old snapshot: every later read sees the row.
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(regions(), first + 1);
+  EXPECT_EQ(store_->read_snapshot([](Conn& c) { return count_rows(c, "regions").value(); }), first + 1);
+}
+
 TEST_F(StoreTest, OnlineBackupIsConsistent) {
   if (store_->dialect() == Dialect::postgres) {
     auto r = store_->backup_to((dir_ / "backup.db").string());
