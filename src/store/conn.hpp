@@ -113,7 +113,12 @@ class Stmt {
     if (pg_) [[unlikely]] return pg_step();
     return sqlite_step();
   }
-  Status exec();  // step until done
+  // Step until done. PostgreSQL, in a write transaction: the statement is sent without waiting
+  // for its answer (pipeline mode) and Ok is returned; its error, if any, is reported by the next
+  // statement that waits for an answer (a step, last_insert_id, changes, exec_script). Inside a
+  // transaction that changes nothing for the caller: PostgreSQL aborts the whole transaction on
+  // any failed statement, so nothing after it can succeed either.
+  Status exec();
   void reset() {
     if (pg_) [[unlikely]] pg_reset();
     else sqlite3_reset(s_);
@@ -157,6 +162,7 @@ class Stmt {
   void pg_bind_null(int i);
   int pg_param_index(const char* name) const;
   Result<bool> pg_step();
+  Status pg_exec();
   void pg_reset();
   std::int64_t pg_int64(int col) const;
   double pg_real(int col) const;

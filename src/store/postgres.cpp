@@ -5,6 +5,19 @@
 // BYTEA, text and NULL are left to the server to infer), and executed with PQexecPrepared. An
 // uncached one (still in use, or the cache is full) runs with PQexecParams. Results are fetched
 // whole and walked by step(), so a statement can stay open while others run on the connection.
+//
+// Statements sent without waiting (issue #6). On the writer connection, inside a transaction,
+// Stmt::exec() and "SAVEPOINT" do not wait for the server's answer: the connection enters libpq's
+// pipeline mode and they are queued (PQsendPrepare / PQsendQueryPrepared, buffered in libpq). The
+// next statement whose answer is needed (a step(), last_insert_id(), changes(), "RELEASE",
+// "COMMIT") joins the queue, a Sync follows, and every answer is read in order: one round trip
+// for what used to be one per statement. The first error among them is that statement's error;
+// the server skips everything after it up to the Sync (PGRES_PIPELINE_ABORTED), and the
+// transaction is then failed, as it would have been had each statement waited. The Store's
+// writer ends every job with "RELEASE w", so a job's statements are all answered, and their
+// errors known, before the job is kept or rolled back to its savepoint, and before the next job
+// starts: a failed statement still fails its own job only. Readers (read-only sessions) and
+// statements outside a transaction always wait for their answer.
 #include "store/postgres.hpp"
 
 #include <spdlog/spdlog.h>
@@ -54,6 +67,160 @@ Error result_error(PGresult* r, const PgConn& c, std::string_view what) {
 void set_changes(PgConn& c, PGresult* r) {
   const char* n = PQcmdTuples(r);
   if (n && *n) c.changes = std::atoi(n);
+}
+
+// The parameters of the next execution of s, as libpq takes them.
+struct Params {
+  std::vector<const char*> vals;
+  std::vector<int> lens, fmts;
+};
+
+Result<Params> params_of(const PgStmt& s) {
+  const auto n = static_cast<std::size_t>(s.t.params);
+  Params p{std::vector<const char*>(n), std::vector<int>(n), std::vector<int>(n)};
+  for (std::size_t k = 0; k < n; ++k) {
+    // Text travels NUL-terminated: a NUL inside would cut it short without a word.
+    if (s.set[k] && !s.binary[k] && s.values[k].find('\0') != std::string::npos) {
+      return make_error(ErrorKind::invalid, "BAD_VALUE", "文本中含有空字符（NUL）", "A text value contains a NUL character");
+    }
+    p.vals[k] = s.set[k] ? s.values[k].c_str() : nullptr;
+    p.lens[k] = static_cast<int>(s.values[k].size());
+    p.fmts[k] = s.binary[k];
+  }
+  return p;
+}
+
+// The server-side name of s for the parameter types bound now, or nullptr if not prepared yet.
+const std::string* prepared_name(const PgStmt& s) {
+  for (const auto& [types, nm] : s.prepared) {
+    if (types == s.types) return &nm;
+  }
+  return nullptr;
+}
+
+// Statements may be sent without waiting: the writer's session, inside a transaction that has
+// not failed (or already in pipeline mode, which only a transaction enters).
+bool can_defer(const PgConn& c) {
+  if (c.read_only) return false;
+  return c.pipeline || PQtransactionStatus(c.pg) == PQTRANS_INTRANS;
+}
+
+Status enter_pipeline(PgConn& c) {
+  if (c.pipeline) return Ok{};
+  if (PQenterPipelineMode(c.pg) != 1) return result_error(nullptr, c, "pipeline mode");
+  c.pipeline = true;
+  return Ok{};
+}
+
+// Queues s in the pipeline (with its PQsendPrepare first, the first time these types are bound).
+Status send_stmt(PgConn& c, PgStmt& s, const Params& p) {
+  SG_TRY(enter_pipeline(c));
+  const int n = s.t.params;
+  if (!s.cached) {
+    if (PQsendQueryParams(c.pg, s.t.sql.c_str(), n, s.types.data(), p.vals.data(), p.lens.data(), p.fmts.data(), 0) != 1) {
+      return result_error(nullptr, c, s.t.sql);
+    }
+    c.pending.push_back({s.t.sql, nullptr, {}});
+    return Ok{};
+  }
+  const std::string* name = prepared_name(s);
+  if (!name) {
+    std::string nm = "sg" + std::to_string(c.next_name++);
+    if (PQsendPrepare(c.pg, nm.c_str(), s.t.sql.c_str(), n, s.types.data()) != 1) return result_error(nullptr, c, s.t.sql);
+    c.pending.push_back({s.t.sql, &s, nm});
+    s.prepared.emplace_back(s.types, std::move(nm));
+    name = &s.prepared.back().second;
+  }
+  if (PQsendQueryPrepared(c.pg, name->c_str(), n, p.vals.data(), p.lens.data(), p.fmts.data(), 0) != 1) {
+    return result_error(nullptr, c, s.t.sql);
+  }
+  c.pending.push_back({s.t.sql, nullptr, {}});
+  return Ok{};
+}
+
+// Queues one statement without parameters (SAVEPOINT, RELEASE, COMMIT, SELECT lastval()).
+Status send_script(PgConn& c, const std::string& sql) {
+  SG_TRY(enter_pipeline(c));
+  if (PQsendQueryParams(c.pg, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+    return result_error(nullptr, c, sql);
+  }
+  c.pending.push_back({sql, nullptr, {}});
+  return Ok{};
+}
+
+// Sends a Sync after the queued statements, reads every answer in order and leaves pipeline
+// mode. Returns the first error among them (those after it were skipped by the server). If `last`
+// is given, it receives the result of the last statement when that one succeeded (the caller
+// clears it). Nothing queued: Ok at once.
+Status drain(PgConn& c, PGresult** last = nullptr) {
+  if (!c.pipeline) return Ok{};
+  std::optional<Error> first;
+  bool broken = PQpipelineSync(c.pg) != 1;
+  for (std::size_t i = 0; i < c.pending.size() && !broken; ++i) {
+    PgPending& e = c.pending[i];
+    PGresult* r = PQgetResult(c.pg);
+    if (!r) {
+      broken = true;
+      break;
+    }
+    const auto st = PQresultStatus(r);
+    const bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (e.stmt && !ok) {
+      // Not prepared after all (failed, or skipped after an earlier error): prepare it again
+      // next time.
+      auto& v = e.stmt->prepared;
+      std::erase_if(v, [&](const auto& tp) { return tp.second == e.name; });
+    }
+    if (!ok && !first && st != PGRES_PIPELINE_ABORTED) first = result_error(r, c, e.what);
+    if (ok && !e.stmt) set_changes(c, r);
+    if (ok && last && i + 1 == c.pending.size()) {
+      *last = r;
+    } else {
+      PQclear(r);
+    }
+    // Each statement's results end with a NULL.
+    for (int guard = 0; guard < 8; ++guard) {
+      PGresult* more = PQgetResult(c.pg);
+      if (!more) break;
+      PQclear(more);
+    }
+    if (PQstatus(c.pg) != CONNECTION_OK) broken = true;
+  }
+  if (!broken) {
+    PGresult* sync = PQgetResult(c.pg);
+    broken = !sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+  }
+  if (!broken) broken = PQexitPipelineMode(c.pg) != 1;
+  if (broken && (!first || PQstatus(c.pg) != CONNECTION_OK)) {
+    // NOTE: a connection that answered out of step can't be trusted with the next statement
+    // either: closing it makes the Store see the transaction lost and open a new one.
+    if (PQstatus(c.pg) == CONNECTION_OK) {
+      spdlog::error("postgres pipeline out of step; opening the connection again");
+      PQreset(c.pg);
+      for (auto& [sql, st] : c.cache) st->prepared.clear();
+      if (PQstatus(c.pg) == CONNECTION_OK) (void)setup_session(c);
+    }
+    first = pg_error_from("", PQerrorMessage(c.pg), false, "pipeline");
+  }
+  c.pending.clear();
+  c.pipeline = PQpipelineStatus(c.pg) != PQ_PIPELINE_OFF && PQstatus(c.pg) == CONNECTION_OK;
+  if (first) {
+    if (last && *last) {
+      PQclear(*last);
+      *last = nullptr;
+    }
+    c.failed = first;
+    return *first;
+  }
+  return Ok{};
+}
+
+// The error a statement of a transaction that failed in the pipeline reports without asking the
+// server, or nullptr.
+const Error* failed_before(const PgConn& c) {
+  if (c.failed && !c.pipeline && PQtransactionStatus(c.pg) == PQTRANS_INERROR) return &*c.failed;
+  return nullptr;
 }
 
 }  // namespace
@@ -247,14 +414,28 @@ Result<std::unique_ptr<PgConn>> pg_open(const std::string& target, bool read_onl
 }
 
 std::int64_t pg_last_insert_id(PgConn& c) {
-  PGresult* r = PQexec(c.pg, "SELECT lastval()");
+  if (failed_before(c)) return 0;
+  PGresult* r = nullptr;
+  if (c.pipeline) {
+    // The INSERT is likely still queued: its answer and lastval() come back in one round trip.
+    // An error is kept in c.failed for the function's next statement.
+    const int changes = c.changes;
+    if (!send_script(c, "SELECT lastval()").ok() || !drain(c, &r).ok()) return 0;
+    c.changes = changes;  // the INSERT's count, not the SELECT's
+  } else {
+    r = PQexec(c.pg, "SELECT lastval()");
+  }
   std::int64_t id = 0;
   if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) id = std::strtoll(PQgetvalue(r, 0, 0), nullptr, 10);
   PQclear(r);
   return id;
 }
 
-int pg_changes(const PgConn& c) { return c.changes; }
+int pg_changes(PgConn& c) {
+  // The count of the last statement, which may still be queued; an error is kept in c.failed.
+  (void)drain(c);
+  return c.changes;
+}
 
 bool pg_in_transaction(const PgConn& c) {
   const auto s = PQtransactionStatus(c.pg);
@@ -272,6 +453,13 @@ Error pg_connection_error(const PgConn& c, std::string_view what) {
 }
 
 Status pg_ensure_connected(PgConn& c) {
+  // NOTE: only called between transactions, when nothing is queued; a pipeline left by a
+  // connection that broke mid-way is dropped with it.
+  if (c.pipeline && PQstatus(c.pg) != CONNECTION_OK) {
+    c.pending.clear();
+    c.pipeline = false;
+  }
+  c.failed.reset();
   // A server that closed the connection (restart, pg_terminate_backend) left an error message
   // and then end-of-file on the socket: the first read takes the message, the second the EOF.
   for (int i = 0; i < 2 && PQstatus(c.pg) == CONNECTION_OK; ++i) {
@@ -310,7 +498,26 @@ Result<Stmt> Conn::pg_prepare(std::string_view sql) {
 
 Status Conn::pg_exec_script(const std::string& sql) {
   PgConn& c = *pg_;
-  PGresult* r = PQexec(c.pg, sql.c_str());
+  const bool single = sql.find(';') == std::string::npos;
+  if (single && sql.starts_with("SAVEPOINT ") && can_defer(c)) {
+    // Its answer comes with the job's first statement that waits (see the top of the file).
+    return send_script(c, sql);
+  }
+  PGresult* r = nullptr;
+  if (c.pipeline && single && !sql.starts_with("ROLLBACK")) {
+    // RELEASE, COMMIT: the end of a job or of the batch, and the answers of all queued
+    // statements with it. The first error among them is the caller's.
+    SG_TRY(send_script(c, sql));
+    SG_TRY(drain(c, &r));
+  } else {
+    if (c.pipeline) {
+      // A rollback does not wait for the statements before it (their errors no longer matter),
+      // but it must run after them, and not be skipped because one of them failed.
+      (void)drain(c);
+    }
+    c.failed.reset();
+    r = PQexec(c.pg, sql.c_str());
+  }
   const auto st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     Error e = result_error(r, c, sql);
@@ -399,6 +606,27 @@ int Stmt::pg_param_index(const char* name) const {
 
 void Stmt::pg_reset() { pg_->clear_result(); }
 
+Status Stmt::pg_exec() {
+  PgStmt& s = *pg_;
+  if (s.res && !s.done) {  // already run by step(): walk to the end, as the SQLite loop does
+    s.row = s.rows;
+    s.done = true;
+    return Ok{};
+  }
+  PgConn& c = *s.conn;
+  if (!can_defer(c)) {
+    for (;;) {
+      auto r = pg_step();
+      if (!r.ok()) return std::move(r).error();
+      if (!*r) return Ok{};
+    }
+  }
+  if (const Error* e = failed_before(c)) return *e;
+  SG_ASSIGN_OR_RETURN(auto p, params_of(s));
+  s.clear_result();
+  return send_stmt(c, s, p);
+}
+
 Result<bool> Stmt::pg_step() {
   PgStmt& s = *pg_;
   if (s.done) s.clear_result();  // as SQLite: stepping a finished statement runs it again
@@ -407,23 +635,18 @@ Result<bool> Stmt::pg_step() {
   } else {
     PgConn& c = *s.conn;
     const int n = s.t.params;
-    std::vector<const char*> vals(static_cast<std::size_t>(n));
-    std::vector<int> lens(static_cast<std::size_t>(n)), fmts(static_cast<std::size_t>(n));
-    for (std::size_t k = 0; k < vals.size(); ++k) {
-      // Text travels NUL-terminated: a NUL inside would cut it short without a word.
-      if (s.set[k] && !s.binary[k] && s.values[k].find('\0') != std::string::npos) {
-        return make_error(ErrorKind::invalid, "BAD_VALUE", "文本中含有空字符（NUL）", "A text value contains a NUL character");
-      }
-      vals[k] = s.set[k] ? s.values[k].c_str() : nullptr;
-      lens[k] = static_cast<int>(s.values[k].size());
-      fmts[k] = s.binary[k];
-    }
+    if (const Error* e = failed_before(c)) return *e;
+    SG_ASSIGN_OR_RETURN(auto p, params_of(s));
+    const auto& vals = p.vals;
+    const auto& lens = p.lens;
+    const auto& fmts = p.fmts;
     PGresult* r = nullptr;
-    if (s.cached) {
-      const std::string* name = nullptr;
-      for (const auto& [types, nm] : s.prepared) {
-        if (types == s.types) name = &nm;
-      }
+    if (c.pipeline) {
+      // Statements are queued before this one: it joins them, and one round trip answers all.
+      SG_TRY(send_stmt(c, s, p));
+      SG_TRY(drain(c, &r));
+    } else if (s.cached) {
+      const std::string* name = prepared_name(s);
       if (!name) {
         std::string nm = "sg" + std::to_string(c.next_name++);
         PGresult* p = PQprepare(c.pg, nm.c_str(), s.t.sql.c_str(), n, s.types.data());

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,14 @@ struct PgStmt {
   void clear_bindings();
 };
 
+// A statement sent in pipeline mode whose answer has not been read yet (see postgres.cpp,
+// "Statements sent without waiting").
+struct PgPending {
+  std::string what;        // the statement, for the error message
+  PgStmt* stmt = nullptr;  // set for a PQsendPrepare: its name is forgotten if the prepare fails
+  std::string name;
+};
+
 struct PgConn {
   PGconn* pg = nullptr;
   std::string target;
@@ -62,12 +71,19 @@ struct PgConn {
   int changes = 0;
   int next_name = 0;
   std::unordered_map<std::string, std::unique_ptr<PgStmt>> cache;
+  // Pipeline mode is on exactly while `pending` holds statements whose answers are unread.
+  bool pipeline = false;
+  std::vector<PgPending> pending;
+  // The first error of a statement sent without waiting, once its answer was read, until the
+  // transaction or savepoint is rolled back: what a later statement of the failed transaction
+  // reports (the server would only say "current transaction is aborted").
+  std::optional<Error> failed;
   ~PgConn();
 };
 
 Result<std::unique_ptr<PgConn>> pg_open(const std::string& target, bool read_only);
 std::int64_t pg_last_insert_id(PgConn& c);
-int pg_changes(const PgConn& c);
+int pg_changes(PgConn& c);
 bool pg_in_transaction(const PgConn& c);
 bool pg_transaction_failed(const PgConn& c);
 bool pg_connection_lost(const PgConn& c);

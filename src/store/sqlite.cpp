@@ -53,6 +53,7 @@ Result<bool> Stmt::sqlite_step() {
 }
 
 Status Stmt::exec() {
+  if (pg_) [[unlikely]] return pg_exec();
   for (;;) {
     auto r = step();
     if (!r.ok()) return std::move(r).error();

@@ -218,6 +218,18 @@ void Store::writer_loop() {
           batch[i]->outcome = make_error(ErrorKind::internal, "STORAGE", "写入时数据库语句失败",
                                          "A statement failed during the write; nothing of it was saved");
         }
+        if (fine && dialect_ == Dialect::postgres) {
+          // PostgreSQL sends a job's writes without waiting for their answers (postgres.cpp):
+          // RELEASE waits for them all, and the first error among them fails this job alone.
+          Status released = writer_exec("RELEASE w");
+          if (released.ok()) continue;
+          if (!writer_->in_transaction()) {
+            lost = writer_->transaction_lost_error("write");
+            break;
+          }
+          fine = false;
+          batch[i]->outcome = std::move(released);
+        }
         if (!fine) (void)writer_exec("ROLLBACK TO w");
         (void)writer_exec("RELEASE w");
       }

@@ -336,6 +336,105 @@ TEST_F(StoreTest, PostgresFunctionThatIgnoresAFailedStatementIsRolledBack) {
   EXPECT_TRUE(add_region("430202002000").ok());
 }
 
+// A write's INSERTs are sent without waiting for their answers (postgres.cpp, pipeline mode): the
+// error of one must still fail that job alone, whichever call of the job's function (none, a
+// later read, last_insert_id) first waits for the answers.
+TEST_F(StoreTest, PostgresFailedPipelinedStatementFailsOnlyItsJob) {
+  if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL pipeline mode only";
+  ASSERT_TRUE(add_region("430202001000").ok());
+  auto insert_dup = [](Conn& c) -> Status {
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare("INSERT INTO regions (code, name, level, vintage) VALUES (?, 'x', 4, '2023')"));
+    st.bind(1, "430202001000");
+    return st.exec();
+  };
+  std::atomic<bool> release{false};
+  std::thread slow = hold_writer(release);
+  const auto before = store_->commits();
+  std::vector<std::thread> ts;
+  std::vector<std::optional<Status>> out(8);
+  for (int i = 0; i < 8; ++i) {
+    ts.emplace_back([&, i] {
+      out[i] = store_->write([&](Conn& c) -> Status {
+        SG_TRY(upsert_region(c, {"430202" + std::to_string(100 + i) + "000", "t", 4, "", "2023", ""}));
+        if (i == 2) {  // the failing INSERT is the job's last statement: RELEASE finds it
+          return insert_dup(c);
+        }
+        if (i == 4) {  // a read after it reports it
+          SG_TRY(insert_dup(c));
+          SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT COUNT(*) FROM regions"));
+          SG_ASSIGN_OR_RETURN(bool row, st.step());
+          return row ? Status(Ok{}) : Status(make_error(ErrorKind::internal, "NO_ROW", "无", "no row"));
+        }
+        if (i == 6) {  // last_insert_id can't report it; the next statement does
+          SG_TRY(insert_dup(c));
+          (void)c.last_insert_id();
+          return upsert_region(c, {"430202999001", "after", 4, "", "2023", ""});
+        }
+        return Ok{};
+      });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // queue them in this order
+  }
+  release = true;
+  slow.join();
+  for (auto& t : ts) t.join();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(out[i].has_value());
+    if (i == 2 || i == 4 || i == 6) {
+      ASSERT_FALSE(out[i]->ok()) << "job " << i;
+      EXPECT_EQ(out[i]->error().code, "CONFLICT") << "job " << i << ": the failed INSERT's own error";
+    } else {
+      EXPECT_TRUE(out[i]->ok()) << "job " << i << ": " << out[i]->error().message_en;
+    }
+  }
+  EXPECT_LE(store_->commits() - before, 3u) << "the jobs shared a batch";
+  // The first region, the slow job's, and the five good jobs'; nothing of the failed ones.
+  EXPECT_EQ(regions(), 7);
+  EXPECT_EQ(store_->read([](Conn& c) { return count_rows(c, "regions WHERE code = '430202999001'"); }).value(), 0);
+  EXPECT_TRUE(add_region("430202002000").ok()) << "the writer goes on";
+}
+
+// The connection dies while a job's INSERTs are queued and unanswered: nothing of that batch may
+// be acknowledged (each job in it reports failure), the jobs queued behind it run in the next
+// batch on a new connection.
+TEST_F(StoreTest, PostgresConnectionDyingMidPipelineAcknowledgesNothing) {
+  if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL pipeline mode only";
+  ASSERT_TRUE(add_region("430202001000").ok());
+  std::atomic<bool> release{false};
+  std::thread slow = hold_writer(release);
+  std::optional<Status> before_it, dying;
+  std::thread a([&] { before_it = add_region("430202002000"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::thread b([&] {
+    dying = store_->write([&](Conn& c) -> Status {
+      SG_ASSIGN_OR_RETURN(auto pid, c.prepare("SELECT pg_backend_pid()"));
+      SG_ASSIGN_OR_RETURN(bool row, pid.step());
+      EXPECT_TRUE(row);
+      SG_TRY(upsert_region(c, {"430202003000", "queued", 4, "", "2023", ""}));
+      auto admin = Conn::open(db_->target(), false);
+      if (!admin.ok()) return std::move(admin).error();
+      SG_TRY(admin->exec_script("SELECT pg_terminate_backend(" + std::to_string(pid.int64(0)) + ")"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      // Queued on a dead connection: libpq may or may not notice before the Sync.
+      (void)upsert_region(c, {"430202004000", "queued", 4, "", "2023", ""});
+      return Ok{};
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  release = true;
+  slow.join();
+  a.join();
+  b.join();
+  ASSERT_TRUE(dying.has_value());
+  ASSERT_FALSE(dying->ok()) << "a write whose connection died before its RELEASE must not be acknowledged";
+  EXPECT_EQ(dying->error().kind, ErrorKind::unavailable);
+  ASSERT_TRUE(before_it.has_value());
+  EXPECT_FALSE(before_it->ok()) << "the job before it in the same batch was undone too";
+  EXPECT_EQ(regions(), 2) << "nothing of the batch was committed (the first region and the slow job's)";
+  EXPECT_TRUE(add_region("430202005000").ok()) << "the next write reconnects";
+  EXPECT_EQ(regions(), 3);
+}
+
 TEST_F(StoreTest, PostgresReadOnlySessionAnswersUnavailable) {
   if (store_->dialect() != Dialect::postgres) GTEST_SKIP() << "PostgreSQL sessions only";
   ASSERT_TRUE(store_->exec_on_writer_alone("SET default_transaction_read_only = on").ok());
