@@ -1639,16 +1639,6 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
     scan_wide(cur, cmp ? prev : nullptr, b, e, parts[t], fused, map ? &*map : nullptr, pb, pe);
   });
 
-  // The previous period's cells that a current cell's slots 5 and 7 belong to, inverted: the map
-  // is one to one (it maps county and township codes).
-  std::vector<std::uint32_t> inv1(pcells1, kNone), inv2(pcells2, kNone);
-  if (fused) {
-    for (std::uint32_t c = 0; c < cells1; ++c)
-      if (const std::uint32_t pc = map->cds(c); pc != kNone) inv1[pc] = c;
-    for (std::uint32_t c = 0; c < cells2; ++c)
-      if (const std::uint32_t pc = map->ts(c); pc != kNone) inv2[pc] = c;
-  }
-
   WideResult out;
   const bool prev_own = fused && prev->units() > 0;
   // The result grids, allocated (and so zeroed) by different threads.
@@ -1672,8 +1662,17 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
   // against 11 tiled, in one run each).
   constexpr std::size_t kTile = 32;
   // Cells [c0, c1) of the current period's grids (ts or cds): the partials' slots added.
+  // With `pg`, the previous period's sums of rows matched in a current cell (slots 5 and 7) go to
+  // the previous period's cell `map` gives for it (one to one, so no two threads write one cell);
+  // reading them here rather than in previous_tile reads each partial once.
   auto current_tile = [&](bool ts, std::size_t c0, std::size_t c1, Grid* g, Grid* cg,
-                          std::uint32_t* states) {
+                          std::uint32_t* states, Grid* pg) {
+    std::uint32_t pcell[kTile];
+    if (pg)
+      for (std::size_t c = c0; c < c1; ++c) {
+        const auto cc = static_cast<std::uint32_t>(c);
+        pcell[c - c0] = ts ? map->ts(cc) : map->cds(cc);
+      }
     alignas(64) double z[kTile][kSlots];
     alignas(32) std::uint32_t m[kTile][kSlots];
     for (std::uint32_t k = 0; k < K; ++k) {
@@ -1697,6 +1696,10 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
           if (g) g->sum[at] = zc[2 * b], g->count[at] = mc[b];
           if (cg)
             cg->sum[at] = zc[4 + 2 * b], cg->second[at] = zc[1 + 2 * b], cg->count[at] = mc[2 + b];
+          if (pg && pcell[c - c0] != kNone) {
+            const std::size_t pat = pcell[c - c0] * KB + b * K + k;
+            pg->sum[pat] = zc[5 + 2 * b], pg->count[pat] = mc[4 + b];
+          }
         }
     }
     if (states)
@@ -1709,11 +1712,11 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
         }
       }
   };
-  // Cells [c0, c1) of the previous period's grids: its rows summed one by one, and those summed in
-  // the segments of the current cell each corresponds to (slots 5 and 7).
+  // Cells [c0, c1) of the previous period's grids: its rows summed one by one, added to what
+  // current_tile wrote there (the rows summed in the segments of the current cell each
+  // corresponds to), so it runs after every current_tile.
   auto previous_tile = [&](bool ts, std::size_t c0, std::size_t c1, Grid& g,
                            std::uint32_t* states) {
-    const std::vector<std::uint32_t>& inv = ts ? inv2 : inv1;
     double z[kTile][2];
     std::uint32_t m[kTile][2];
     for (std::uint32_t k = 0; k < K; ++k) {
@@ -1723,23 +1726,16 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
         const std::size_t pn = ts ? p.pcells2 : p.pcells1;
         const double* w = (ts ? p.pw2 : p.pw1).data() + k * pn * 2;
         const std::uint32_t* nn = (ts ? p.pn2 : p.pn1).data() + k * pn * 2;
-        const std::size_t lo = ts ? 0 : p.lo1, n = ts ? p.cells2 : p.cells1;
-        const double* cw = (ts ? p.w2 : p.w1).data() + k * n * kSlots;
-        const std::uint32_t* cn = (ts ? p.n2 : p.n1).data() + k * n * kSlots;
         for (std::size_t pc = c0; pc < c1; ++pc) {
           double* zc = z[pc - c0];
           std::uint32_t* mc = m[pc - c0];
           zc[0] += w[pc * 2], zc[1] += w[pc * 2 + 1], mc[0] += nn[pc * 2], mc[1] += nn[pc * 2 + 1];
-          const std::uint32_t c = inv[pc];
-          if (c == kNone || c < lo || c >= lo + n) continue;
-          const std::size_t at = (c - lo) * kSlots;
-          zc[0] += cw[at + 5], zc[1] += cw[at + 7], mc[0] += cn[at + 4], mc[1] += cn[at + 5];
         }
       }
       for (std::size_t pc = c0; pc < c1; ++pc)
         for (std::size_t b = 0; b < 2; ++b) {
           const std::size_t at = pc * KB + b * K + k;
-          g.sum[at] = z[pc - c0][b], g.count[at] = m[pc - c0][b];
+          g.sum[at] += z[pc - c0][b], g.count[at] += m[pc - c0][b];
         }
     }
     for (const WidePartial& p : parts)
@@ -1748,27 +1744,30 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
         for (int s = 0; s < kStateCount; ++s) states[pc * kStateCount + s] += st[s];
       }
   };
+  auto tiles = [&](int t, std::size_t total, auto&& f) {
+    const std::size_t a = total * t / threads, e = total * (t + 1) / threads;
+    for (std::size_t c = a; c < e; c += kTile) f(c, std::min(e, c + kTile));
+  };
   on_threads(threads, [&](int t) {
-    auto range = [&](std::size_t total) {
-      return std::pair{total * t / threads, total * (t + 1) / threads};
-    };
     Grid* g1 = own ? &out.current.cds : nullptr;
     Grid* g2 = own ? &out.current.ts : nullptr;
     Grid* cg1 = cmp ? &out.comparable.cds : nullptr;
     Grid* cg2 = cmp ? &out.comparable.ts : nullptr;
     std::uint32_t* s1 = own ? out.current.cds_states.data() : nullptr;
     std::uint32_t* s2 = own ? out.current.ts_states.data() : nullptr;
-    auto tiles = [&](std::size_t total, auto&& f) {
-      const auto [a, e] = range(total);
-      for (std::size_t c = a; c < e; c += kTile) f(c, std::min(e, c + kTile));
-    };
-    tiles(cells1, [&](std::size_t a, std::size_t e) { current_tile(false, a, e, g1, cg1, s1); });
-    tiles(cells2, [&](std::size_t a, std::size_t e) { current_tile(true, a, e, g2, cg2, s2); });
-    if (!prev_own) return;
-    tiles(pcells1, [&](std::size_t a, std::size_t e) {
+    Grid* pg1 = prev_own ? &out.previous.cds : nullptr;
+    Grid* pg2 = prev_own ? &out.previous.ts : nullptr;
+    tiles(t, cells1,
+          [&](std::size_t a, std::size_t e) { current_tile(false, a, e, g1, cg1, s1, pg1); });
+    tiles(t, cells2,
+          [&](std::size_t a, std::size_t e) { current_tile(true, a, e, g2, cg2, s2, pg2); });
+  });
+  if (!prev_own) return out;
+  on_threads(threads, [&](int t) {
+    tiles(t, pcells1, [&](std::size_t a, std::size_t e) {
       previous_tile(false, a, e, out.previous.cds, out.previous.cds_states.data());
     });
-    tiles(pcells2, [&](std::size_t a, std::size_t e) {
+    tiles(t, pcells2, [&](std::size_t a, std::size_t e) {
       previous_tile(true, a, e, out.previous.ts, out.previous.ts_states.data());
     });
   });
