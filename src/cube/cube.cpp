@@ -886,10 +886,14 @@ void sum_block_base(const Cube& cur, const Cube* prev, const Block& b, Partial& 
 // one (the tests run every build this way). Read per recompute: a getenv is cheap beside one.
 enum class Kernel : std::uint8_t { base, avx2, avx512 };
 Kernel kernel() {
-  static const Kernel best = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt")
-                                 ? Kernel::avx512
-                             : __builtin_cpu_supports("avx2") ? Kernel::avx2
-                                                              : Kernel::base;
+  // The wide kernel's set-up pass uses byte and 256-bit forms (AVX-512 BW and VL), which every
+  // AVX-512 CPU but the Xeon Phi has.
+  static const Kernel best =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("popcnt")
+          ? Kernel::avx512
+      : __builtin_cpu_supports("avx2") ? Kernel::avx2
+                                       : Kernel::base;
   const char* want = std::getenv("STATGOV_CUBE_KERNEL");
   if (want == nullptr) return best;
   const std::string_view w(want);
@@ -1305,6 +1309,132 @@ void sum_wide(const WideBlock& b, WidePartial& p, std::uint32_t K, bool cmp, boo
     sum_block_wide<false, false>(b, p, K);
 }
 
+// The set-up of one vector segment, rows [r, e) of `cur` (r + 8 * steps within both periods'
+// rows), 8 rows a step: the lane masks come straight from compares of the state bytes, ids and
+// cell numbers, already in the transposed layout of `bits` (byte j = mask j), and the per-state
+// counts from one byte compare per step. It writes the same words as the scalar set-up. Rows that
+// leave the vector path go to the same lists, in row order: the previous period's row in other
+// cells than (pc1, pc2) to prev_row(i) (with `fused`), a current row in band 0 or 1 whose partner
+// is not the previous period's row i to pair_row(i, band) (with `cmp`).
+struct SegmentStates {
+  std::uint32_t own[kStateCount] = {}, prev[kStateCount] = {};  // prev: rows matched in the cells
+  bool matched = false;
+};
+template <class PrevRow, class PairRow>
+[[gnu::target("avx512f,avx512bw,avx512vl,popcnt")]] SegmentStates setup_segment_wide(
+    const Cube& cur, const Cube* prev, std::uint32_t r, std::uint32_t e, bool cmp, bool fused,
+    bool prev_cells, std::uint32_t pc1, std::uint32_t pc2, std::uint64_t* bits, PrevRow prev_row,
+    PairRow pair_row) {
+  const std::uint8_t* cs = cur.states_data();
+  const UnitId* cid = cur.ids_data();
+  const std::uint8_t* ps = cmp ? prev->states_data() : nullptr;
+  const UnitId* pid = cmp ? prev->ids_data() : nullptr;
+  const std::uint32_t* pcds = cmp ? prev->cds_data() : nullptr;
+  const std::uint32_t* pts = cmp ? prev->ts_data() : nullptr;
+  const __m128i band_of = _mm_setr_epi8(2, 2, 1, 2, 1, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2);
+  static_assert(sizeof(kBandOf) == 8 && kBandOf[6] == 0 && kBandOf[2] == 1);
+  const __m128i zero8 = _mm_setzero_si128(), one8 = _mm_set1_epi8(1);
+  // Qword s of `pattern` has all bytes s: a broadcast step of 8 states compared with it marks, in
+  // byte s, the rows in state s; the sum of that byte's bits is the step's count of state s.
+  const __m512i pattern = _mm512_setr_epi64(
+      0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303, 0x0404040404040404,
+      0x0505050505050505, 0x0606060606060606, 0x0707070707070707);
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i own_n = zero, prev_n = zero;
+  const __m256i c1v = _mm256_set1_epi32(static_cast<int>(pc1));
+  const __m256i c2v = _mm256_set1_epi32(static_cast<int>(pc2));
+  unsigned any_matched = 0;
+  const std::uint32_t steps = (e - r + kWide - 1) / kWide;
+  for (std::uint32_t j = 0; j < steps; ++j) {
+    const std::uint32_t i0 = r + j * kWide;
+    const unsigned lanes = e - i0 >= kWide ? 0xFFu : (1u << (e - i0)) - 1;
+    const std::uint64_t rep = 0x0101010101010101ull * lanes;  // `lanes` in every byte
+    std::uint64_t s8;
+    std::memcpy(&s8, cs + i0, 8);
+    const __m128i band = _mm_shuffle_epi8(band_of, _mm_cvtsi64_si128(static_cast<long long>(s8)));
+    const unsigned b0 = _mm_cmpeq_epi8_mask(band, zero8) & lanes;
+    const unsigned b1 = _mm_cmpeq_epi8_mask(band, one8) & lanes;
+    own_n = _mm512_add_epi64(
+        own_n, _mm512_sad_epu8(_mm512_maskz_set1_epi8(
+                                   _mm512_cmpeq_epi8_mask(
+                                       _mm512_set1_epi64(static_cast<long long>(s8)), pattern) &
+                                       rep,
+                                   1),
+                               zero));
+    std::uint64_t word = b0 | b1 << 8;
+    if (cmp) {
+      std::uint64_t t8;
+      std::memcpy(&t8, ps + i0, 8);
+      const __m128i pband =
+          _mm_shuffle_epi8(band_of, _mm_cvtsi64_si128(static_cast<long long>(t8)));
+      const unsigned q0 = _mm_cmpeq_epi8_mask(pband, zero8), q1 = _mm_cmpeq_epi8_mask(pband, one8);
+      const unsigned same =
+          _mm512_cmpeq_epi64_mask(_mm512_loadu_si512(cid + i0), _mm512_loadu_si512(pid + i0)) &
+          lanes;
+      const unsigned p0 = b0 & q0 & same;
+      const unsigned p1 = (b0 | b1) & (q0 | q1) & same & ~p0;
+      word |= std::uint64_t{p0} << 16 | std::uint64_t{p1} << 24;
+      for (unsigned f = (b0 | b1) & ~same & 0xFF; f != 0; f &= f - 1) {
+        const unsigned l = static_cast<unsigned>(__builtin_ctz(f));
+        pair_row(i0 + l, static_cast<std::uint8_t>((b1 >> l) & 1));
+      }
+      if (fused) {
+        const unsigned here =
+            prev_cells
+                ? _mm256_mask_cmpeq_epi32_mask(
+                      _mm256_cmpeq_epi32_mask(
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pcds + i0)), c1v),
+                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pts + i0)), c2v) &
+                      lanes
+                : 0u;
+        any_matched |= here;
+        word |= std::uint64_t{here & q0} << 32 | std::uint64_t{here & q1} << 40;
+        prev_n = _mm512_add_epi64(
+            prev_n,
+            _mm512_sad_epu8(
+                _mm512_maskz_set1_epi8(
+                    _mm512_cmpeq_epi8_mask(_mm512_set1_epi64(static_cast<long long>(t8)), pattern) &
+                        (0x0101010101010101ull * here),
+                    1),
+                zero));
+        for (unsigned f = lanes & ~here; f != 0; f &= f - 1)
+          prev_row(i0 + static_cast<unsigned>(__builtin_ctz(f)));
+      }
+    }
+    bits[j] = word;
+  }
+  SegmentStates out;
+  alignas(64) std::uint64_t n[8];
+  _mm512_store_si512(n, own_n);
+  for (int s = 0; s < kStateCount; ++s) out.own[s] = static_cast<std::uint32_t>(n[s]);
+  _mm512_store_si512(n, prev_n);
+  for (int s = 0; s < kStateCount; ++s) out.prev[s] = static_cast<std::uint32_t>(n[s]);
+  out.matched = any_matched != 0;
+  _mm256_zeroupper();  // see sum_block_wide
+  return out;
+}
+
+// The end of the run of rows from r on that share r's cells, at most `stop`: 16 rows a compare.
+[[gnu::target("avx512f")]] std::uint32_t run_end(const Cube& cur, std::uint32_t r,
+                                                 std::uint32_t stop) {
+  const std::uint32_t* cds = cur.cds_data();
+  const std::uint32_t* ts = cur.ts_data();
+  const __m512i c1 = _mm512_set1_epi32(static_cast<int>(cds[r]));
+  const __m512i c2 = _mm512_set1_epi32(static_cast<int>(ts[r]));
+  std::uint32_t e = r + 1;
+  for (; e + 16 <= stop; e += 16) {
+    const unsigned other = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(cds + e), c1) |
+                           _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(ts + e), c2);
+    if (other != 0) {
+      _mm256_zeroupper();  // see sum_block_wide
+      return e + static_cast<std::uint32_t>(__builtin_ctz(other));
+    }
+  }
+  _mm256_zeroupper();
+  while (e < stop && cds[e] == cds[r] && ts[e] == ts[r]) ++e;
+  return e;
+}
+
 // scan() for the wide kernel: the same segments and fallbacks, codes packed 8 rows to a word. With
 // `fused` (and `map`), the previous period's own cells too, for its rows [begin, end) and
 // [prev_begin, prev_end).
@@ -1334,14 +1464,46 @@ void scan_wide(const Cube& cur, const Cube* prev, std::uint32_t begin, std::uint
     std::uint32_t groups = 0;
     for (std::uint32_t r = bb; r < be;) {
       const std::uint32_t c1 = cur.row_cds(r), c2 = cur.row_ts(r);
-      std::uint32_t e = r + 1;
       // A segment has fewer than kMaxSegment rows (its state counts are 16 bits wide); a longer
       // run of one cell is cut, and the pieces add to the same cells.
-      while (e < be && e - r < kMaxSegment && cur.row_cds(e) == c1 && cur.row_ts(e) == c2) ++e;
+      const std::uint32_t e = run_end(cur, r, std::min(be, r + kMaxSegment));
       const std::uint32_t steps = (e - r + kWide - 1) / kWide;
       const bool vec = std::uint64_t{r} + steps * kWide <= limit;
       const std::uint32_t pc1 = fused ? map->cds(c1) : kNone, pc2 = fused ? map->ts(c2) : kNone;
       const bool prev_cells = pc1 != kNone && pc2 != kNone;
+      if (vec) {
+        // The partner of a row whose previous-period row i is another unit: the row after the last
+        // partner found, else the id index.
+        auto pair_row = [&](std::uint32_t i, std::uint8_t band) {
+          const UnitId id = cur.row_id(i);
+          std::optional<std::uint32_t> q;
+          if (cursor < n_prev && prev->row_id(cursor) == id)
+            q = cursor;
+          else
+            q = prev->find(id);
+          if (!q) return;
+          cursor = *q + 1;
+          const int pb = pair_band(band, kBandOf[static_cast<unsigned>(prev->row_state(*q))]);
+          if (pb < 2) b.pair.push_back({i, *q, c1 - lo1, c2, static_cast<std::uint8_t>(pb)});
+        };
+        const SegmentStates st =
+            setup_segment_wide(cur, cmp ? prev : nullptr, r, e, cmp, fused, prev_cells, pc1, pc2,
+                               b.bits.data() + groups, prev_row, pair_row);
+        for (int s = 0; s < kStateCount; ++s) {
+          p.st1[(c1 - lo1) * kStateCount + s] += st.own[s];
+          p.st2[c2 * kStateCount + s] += st.own[s];
+        }
+        if (st.matched)
+          for (int s = 0; s < kStateCount; ++s) {
+            p.pst1[pc1 * kStateCount + s] += st.prev[s];
+            p.pst2[pc2 * kStateCount + s] += st.prev[s];
+          }
+        b.segs.push_back({r, groups, steps, c1 - lo1, c2});
+        groups += steps;
+        r = e;
+        continue;
+      }
+      // Rows that can't take the vector path, one by one.
       StateCounts own_states, prev_states;
       bool matched = false;
       std::uint64_t word = 0;
@@ -1477,16 +1639,6 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
     scan_wide(cur, cmp ? prev : nullptr, b, e, parts[t], fused, map ? &*map : nullptr, pb, pe);
   });
 
-  // The previous period's cells that a current cell's slots 5 and 7 belong to, inverted: the map
-  // is one to one (it maps county and township codes).
-  std::vector<std::uint32_t> inv1(pcells1, kNone), inv2(pcells2, kNone);
-  if (fused) {
-    for (std::uint32_t c = 0; c < cells1; ++c)
-      if (const std::uint32_t pc = map->cds(c); pc != kNone) inv1[pc] = c;
-    for (std::uint32_t c = 0; c < cells2; ++c)
-      if (const std::uint32_t pc = map->ts(c); pc != kNone) inv2[pc] = c;
-  }
-
   WideResult out;
   const bool prev_own = fused && prev->units() > 0;
   // The result grids, allocated (and so zeroed) by different threads.
@@ -1510,8 +1662,17 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
   // against 11 tiled, in one run each).
   constexpr std::size_t kTile = 32;
   // Cells [c0, c1) of the current period's grids (ts or cds): the partials' slots added.
+  // With `pg`, the previous period's sums of rows matched in a current cell (slots 5 and 7) go to
+  // the previous period's cell `map` gives for it (one to one, so no two threads write one cell);
+  // reading them here rather than in previous_tile reads each partial once.
   auto current_tile = [&](bool ts, std::size_t c0, std::size_t c1, Grid* g, Grid* cg,
-                          std::uint32_t* states) {
+                          std::uint32_t* states, Grid* pg) {
+    std::uint32_t pcell[kTile];
+    if (pg)
+      for (std::size_t c = c0; c < c1; ++c) {
+        const auto cc = static_cast<std::uint32_t>(c);
+        pcell[c - c0] = ts ? map->ts(cc) : map->cds(cc);
+      }
     alignas(64) double z[kTile][kSlots];
     alignas(32) std::uint32_t m[kTile][kSlots];
     for (std::uint32_t k = 0; k < K; ++k) {
@@ -1535,6 +1696,10 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
           if (g) g->sum[at] = zc[2 * b], g->count[at] = mc[b];
           if (cg)
             cg->sum[at] = zc[4 + 2 * b], cg->second[at] = zc[1 + 2 * b], cg->count[at] = mc[2 + b];
+          if (pg && pcell[c - c0] != kNone) {
+            const std::size_t pat = pcell[c - c0] * KB + b * K + k;
+            pg->sum[pat] = zc[5 + 2 * b], pg->count[pat] = mc[4 + b];
+          }
         }
     }
     if (states)
@@ -1547,11 +1712,11 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
         }
       }
   };
-  // Cells [c0, c1) of the previous period's grids: its rows summed one by one, and those summed in
-  // the segments of the current cell each corresponds to (slots 5 and 7).
+  // Cells [c0, c1) of the previous period's grids: its rows summed one by one, added to what
+  // current_tile wrote there (the rows summed in the segments of the current cell each
+  // corresponds to), so it runs after every current_tile.
   auto previous_tile = [&](bool ts, std::size_t c0, std::size_t c1, Grid& g,
                            std::uint32_t* states) {
-    const std::vector<std::uint32_t>& inv = ts ? inv2 : inv1;
     double z[kTile][2];
     std::uint32_t m[kTile][2];
     for (std::uint32_t k = 0; k < K; ++k) {
@@ -1561,23 +1726,16 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
         const std::size_t pn = ts ? p.pcells2 : p.pcells1;
         const double* w = (ts ? p.pw2 : p.pw1).data() + k * pn * 2;
         const std::uint32_t* nn = (ts ? p.pn2 : p.pn1).data() + k * pn * 2;
-        const std::size_t lo = ts ? 0 : p.lo1, n = ts ? p.cells2 : p.cells1;
-        const double* cw = (ts ? p.w2 : p.w1).data() + k * n * kSlots;
-        const std::uint32_t* cn = (ts ? p.n2 : p.n1).data() + k * n * kSlots;
         for (std::size_t pc = c0; pc < c1; ++pc) {
           double* zc = z[pc - c0];
           std::uint32_t* mc = m[pc - c0];
           zc[0] += w[pc * 2], zc[1] += w[pc * 2 + 1], mc[0] += nn[pc * 2], mc[1] += nn[pc * 2 + 1];
-          const std::uint32_t c = inv[pc];
-          if (c == kNone || c < lo || c >= lo + n) continue;
-          const std::size_t at = (c - lo) * kSlots;
-          zc[0] += cw[at + 5], zc[1] += cw[at + 7], mc[0] += cn[at + 4], mc[1] += cn[at + 5];
         }
       }
       for (std::size_t pc = c0; pc < c1; ++pc)
         for (std::size_t b = 0; b < 2; ++b) {
           const std::size_t at = pc * KB + b * K + k;
-          g.sum[at] = z[pc - c0][b], g.count[at] = m[pc - c0][b];
+          g.sum[at] += z[pc - c0][b], g.count[at] += m[pc - c0][b];
         }
     }
     for (const WidePartial& p : parts)
@@ -1586,27 +1744,30 @@ WideResult run_wide(const Cube& cur, const Cube* prev, int threads, bool fused, 
         for (int s = 0; s < kStateCount; ++s) states[pc * kStateCount + s] += st[s];
       }
   };
+  auto tiles = [&](int t, std::size_t total, auto&& f) {
+    const std::size_t a = total * t / threads, e = total * (t + 1) / threads;
+    for (std::size_t c = a; c < e; c += kTile) f(c, std::min(e, c + kTile));
+  };
   on_threads(threads, [&](int t) {
-    auto range = [&](std::size_t total) {
-      return std::pair{total * t / threads, total * (t + 1) / threads};
-    };
     Grid* g1 = own ? &out.current.cds : nullptr;
     Grid* g2 = own ? &out.current.ts : nullptr;
     Grid* cg1 = cmp ? &out.comparable.cds : nullptr;
     Grid* cg2 = cmp ? &out.comparable.ts : nullptr;
     std::uint32_t* s1 = own ? out.current.cds_states.data() : nullptr;
     std::uint32_t* s2 = own ? out.current.ts_states.data() : nullptr;
-    auto tiles = [&](std::size_t total, auto&& f) {
-      const auto [a, e] = range(total);
-      for (std::size_t c = a; c < e; c += kTile) f(c, std::min(e, c + kTile));
-    };
-    tiles(cells1, [&](std::size_t a, std::size_t e) { current_tile(false, a, e, g1, cg1, s1); });
-    tiles(cells2, [&](std::size_t a, std::size_t e) { current_tile(true, a, e, g2, cg2, s2); });
-    if (!prev_own) return;
-    tiles(pcells1, [&](std::size_t a, std::size_t e) {
+    Grid* pg1 = prev_own ? &out.previous.cds : nullptr;
+    Grid* pg2 = prev_own ? &out.previous.ts : nullptr;
+    tiles(t, cells1,
+          [&](std::size_t a, std::size_t e) { current_tile(false, a, e, g1, cg1, s1, pg1); });
+    tiles(t, cells2,
+          [&](std::size_t a, std::size_t e) { current_tile(true, a, e, g2, cg2, s2, pg2); });
+  });
+  if (!prev_own) return out;
+  on_threads(threads, [&](int t) {
+    tiles(t, pcells1, [&](std::size_t a, std::size_t e) {
       previous_tile(false, a, e, out.previous.cds, out.previous.cds_states.data());
     });
-    tiles(pcells2, [&](std::size_t a, std::size_t e) {
+    tiles(t, pcells2, [&](std::size_t a, std::size_t e) {
       previous_tile(true, a, e, out.previous.ts, out.previous.ts_states.data());
     });
   });

@@ -220,6 +220,11 @@ class Cube {
   const std::vector<double>& column(int k) const { return columns_[k]; }
   std::uint32_t row_cds(std::uint32_t r) const { return cds_[r]; }
   std::uint32_t row_ts(std::uint32_t r) const { return ts_[r]; }
+  // The same columns as arrays, for the full recompute's set-up pass (8 rows at a time).
+  const UnitId* ids_data() const { return ids_.data(); }
+  const std::uint32_t* cds_data() const { return cds_.data(); }
+  const std::uint32_t* ts_data() const { return ts_.data(); }
+  const std::uint8_t* states_data() const { return state_.data(); }
 
   const Dictionaries& dictionaries() const { return dict_; }
   const Cells& cells() const { return cells_; }
