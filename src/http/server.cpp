@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <type_traits>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -367,9 +368,19 @@ struct Server::Impl {
       }
       if (bodiless(resp.status)) resp.body.clear();
       const std::string head = response_head(resp, version, keep_alive);
-      const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(resp.body)};
       boost::system::error_code wec;
-      co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, wec));
+      if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+        // NOTE: not one gathered write on TLS: Beast's flat_stream sends a short first buffer alone
+        // and, handed the rest by asio::async_write, stalled after the head whenever the body was
+        // over 16 KiB (the browser test's bundles never arrived). Head, then body.
+        co_await asio::async_write(stream, asio::buffer(head), asio::redirect_error(asio::use_awaitable, wec));
+        if (!wec && !resp.body.empty()) {
+          co_await asio::async_write(stream, asio::buffer(resp.body), asio::redirect_error(asio::use_awaitable, wec));
+        }
+      } else {
+        const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(resp.body)};
+        co_await asio::async_write(stream, out, asio::redirect_error(asio::use_awaitable, wec));
+      }
       if (wec || !keep_alive) break;
     }
     co_await close(stream);
