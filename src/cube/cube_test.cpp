@@ -444,6 +444,87 @@ TEST(Cube, ClusteredRecomputeMatchesNaive) {
   }
 }
 
+// ---- exact agreement of the kernels (whole-number values: every partial sum is exact) ----------
+
+// A unit's cell: most in one big cell, the rest in `spread` x `spread` townships of two sections.
+UnitDims clustered_dims(std::mt19937_64& rng, unsigned big_one_in, unsigned spread) {
+  const bool big = rng() % big_one_in != 0;
+  return UnitDims{
+      static_cast<std::uint32_t>(430202001 + (big ? 0 : 1000 * (rng() % spread) + rng() % spread)),
+      static_cast<std::uint8_t>(big ? 13 : (rng() % 2 ? 13 : 44)),
+      static_cast<std::uint8_t>(big ? 4 : 1 + rng() % 4)};
+}
+
+// K whole numbers below 1000, one in ten missing.
+std::vector<double> whole_values(std::mt19937_64& rng, int K) {
+  std::vector<double> v(static_cast<std::size_t>(K));
+  for (auto& x : v) x = rng() % 10 == 0 ? kNaN : static_cast<double>(rng() % 1000);
+  return v;
+}
+
+// Units 1..n in the current period; nine in ten also in the previous one (one in twenty of those in
+// another cell there).
+void fill_clustered(Cube& cur, Cube& prev, UnitId n, int K, std::mt19937_64& rng, unsigned big_one_in,
+                    unsigned spread) {
+  for (UnitId id = 1; id <= n; ++id) {
+    const UnitDims d = clustered_dims(rng, big_one_in, spread);
+    ASSERT_TRUE(cur.upsert({id, d, whole_values(rng, K), static_cast<State>(rng() % kStateCount)}).ok());
+    if (rng() % 10 != 0) {
+      auto w = whole_values(rng, K);
+      const UnitDims pd = rng() % 20 == 0 ? clustered_dims(rng, big_one_in, spread) : d;
+      ASSERT_TRUE(prev.upsert({id, pd, w, static_cast<State>(rng() % kStateCount)}).ok());
+    }
+  }
+}
+
+// Bands 0 and 1 equal to the last bit (band 2's sums are scratch in a recompute). A maintained grid
+// may have more cells than a recomputed one (it grows when a unit lands in a new cell and does not
+// shrink): cells past the shorter grid must be empty.
+void expect_same_grid(const Grid& a, const Grid& b, const char* what) {
+  for (std::size_t cell = 0; cell < std::max(a.cells(), b.cells()); ++cell)
+    for (int band = 0; band < 2; ++band)
+      for (int k = 0; k < a.k; ++k) {
+        const auto at = [&](const Grid& g) { return g.at(cell, band) + static_cast<std::size_t>(k); };
+        const auto value = [&](const Grid& g, const std::vector<double>& v) {
+          return cell < g.cells() ? v[at(g)] : 0.0;
+        };
+        const std::uint32_t na = cell < a.cells() ? a.count[at(a)] : 0;
+        const std::uint32_t nb = cell < b.cells() ? b.count[at(b)] : 0;
+        ASSERT_EQ(na, nb) << what << " cell " << cell << " band " << band;
+        ASSERT_EQ(value(a, a.sum), value(b, b.sum)) << what << " cell " << cell << " band " << band;
+        if (!a.second.empty() && !b.second.empty()) {
+          ASSERT_EQ(value(a, a.second), value(b, b.second)) << what << " cell " << cell;
+        }
+      }
+}
+
+void expect_same_cells(const Cells& a, const Cells& b, const char* what) {
+  expect_same_grid(a.cds, b.cds, what);
+  expect_same_grid(a.ts, b.ts, what);
+  EXPECT_EQ(a.cds_states, b.cds_states) << what;
+  EXPECT_EQ(a.ts_states, b.ts_states) << what;
+}
+
+// Every kernel build, with 1 and 2 threads: the pair, the current cells alone and the comparable
+// cells alone equal what is expected.
+void expect_kernels_give(const Cube& cur, const Cube& prev, const Cells& want_current, const Cells& want_previous,
+                         const ComparableCells& want_comparable) {
+  for (const char* kernel : kKernels) {
+    KernelOverride use(kernel);
+    SCOPED_TRACE(kernel);
+    for (int threads : {1, 2}) {
+      PairCells got = recompute_pair(cur, prev, threads);
+      expect_same_cells(got.current, want_current, "current");
+      expect_same_cells(got.previous, want_previous, "previous");
+      expect_same_grid(got.comparable.cds, want_comparable.cds, "comparable cds");
+      expect_same_grid(got.comparable.ts, want_comparable.ts, "comparable ts");
+      expect_same_cells(recompute_cells(cur, threads), want_current, "current alone");
+      const ComparableCells cmp = recompute_comparable(cur, prev, threads);
+      expect_same_grid(cmp.cds, want_comparable.cds, "comparable alone");
+    }
+  }
+}
+
 // Every build of the recompute kernel gives exactly the same cells when the values are whole
 // numbers (every partial sum is then exact, whatever the order of the adds). Big enough for the
 // AVX-512 kernel's long blocks (262,144 rows) and for runs of one cell longer than one segment may
@@ -452,74 +533,18 @@ TEST(Cube, KernelsAgreeExactlyOnLongRuns) {
   std::mt19937_64 rng(42);
   const int K = 2;
   Cube cur(K), prev(K);
-  auto dims = [&] {
-    // Most units in one cell, the rest in a few others.
-    const bool big = rng() % 4 != 0;
-    return UnitDims{
-        static_cast<std::uint32_t>(430202001 + (big ? 0 : 1000 * (rng() % 2) + rng() % 2)),
-        static_cast<std::uint8_t>(big ? 13 : (rng() % 2 ? 13 : 44)),
-        static_cast<std::uint8_t>(big ? 4 : 1 + rng() % 4)};
-  };
-  auto values = [&] {
-    std::vector<double> v(static_cast<std::size_t>(K));
-    for (auto& x : v) x = rng() % 10 == 0 ? kNaN : static_cast<double>(rng() % 1000);
-    return v;
-  };
-  const UnitId n = 300000;
-  for (UnitId id = 1; id <= n; ++id) {
-    const UnitDims d = dims();
-    auto v = values();
-    ASSERT_TRUE(cur.upsert({id, d, v, static_cast<State>(rng() % kStateCount)}).ok());
-    if (rng() % 10 != 0) {
-      auto w = values();
-      ASSERT_TRUE(prev.upsert({id, rng() % 20 == 0 ? dims() : d, w,
-                               static_cast<State>(rng() % kStateCount)})
-                      .ok());
-    }
-  }
+  fill_clustered(cur, prev, 300000, K, rng, 4, 2);  // most units in one cell, the rest in a few others
   cur.cluster();
   prev.align_to(cur);
-  auto same_grid = [](const Grid& a, const Grid& b, const char* what) {
-    // Band 2's sums are scratch in a recompute; bands 0 and 1 must match exactly.
-    ASSERT_EQ(a.cells(), b.cells()) << what;
-    for (std::size_t c = 0; c < a.cells(); ++c)
-      for (int band = 0; band < 2; ++band)
-        for (int k = 0; k < a.k; ++k) {
-          const std::size_t at = a.at(c, band) + static_cast<std::size_t>(k);
-          ASSERT_EQ(a.count[at], b.count[at]) << what << " cell " << c << " band " << band;
-          ASSERT_EQ(a.sum[at], b.sum[at]) << what << " cell " << c << " band " << band;
-          if (!a.second.empty()) {
-            ASSERT_EQ(a.second[at], b.second[at]) << what;
-          }
-        }
-  };
-  auto same_cells = [&](const Cells& a, const Cells& b, const char* what) {
-    same_grid(a.cds, b.cds, what);
-    same_grid(a.ts, b.ts, what);
-    EXPECT_EQ(a.cds_states, b.cds_states) << what;
-    EXPECT_EQ(a.ts_states, b.ts_states) << what;
-  };
   PairCells want;
   {
     KernelOverride use("base");
     want = recompute_pair(cur, prev, 2);
   }
-  for (const char* kernel : kKernels) {
-    KernelOverride use(kernel);
-    SCOPED_TRACE(kernel);
-    for (int threads : {1, 2}) {
-      PairCells got = recompute_pair(cur, prev, threads);
-      same_cells(got.current, want.current, "current");
-      same_cells(got.previous, want.previous, "previous");
-      same_grid(got.comparable.cds, want.comparable.cds, "comparable cds");
-      same_grid(got.comparable.ts, want.comparable.ts, "comparable ts");
-      same_cells(recompute_cells(cur, threads), want.current, "current alone");
-      const ComparableCells cmp = recompute_comparable(cur, prev, threads);
-      same_grid(cmp.cds, want.comparable.cds, "comparable alone");
-    }
-  }
+  ASSERT_EQ(want.current.cds.cells(), cur.cells().cds.cells());
+  expect_kernels_give(cur, prev, want.current, want.previous, want.comparable);
   // And the base build against the cells maintained row by row.
-  same_cells(cur.cells(), want.current, "maintained current");
+  expect_same_cells(cur.cells(), want.current, "maintained current");
 }
 
 // The same exactness after the rows have been churned: clustered and aligned, then revisions (new
@@ -533,33 +558,11 @@ TEST(Cube, KernelsAgreeExactlyAfterChurn) {
     std::mt19937_64 rng(seed);
     const int K = 3;
     Cube cur(K), prev(K);
-    auto dims = [&] {
-      const bool big = rng() % 3 != 0;
-      return UnitDims{
-          static_cast<std::uint32_t>(430202001 + (big ? 0 : 1000 * (rng() % 3) + rng() % 3)),
-          static_cast<std::uint8_t>(big ? 13 : (rng() % 2 ? 13 : 44)),
-          static_cast<std::uint8_t>(big ? 4 : 1 + rng() % 4)};
-    };
-    auto values = [&] {
-      std::vector<double> v(static_cast<std::size_t>(K));
-      for (auto& x : v) x = rng() % 10 == 0 ? kNaN : static_cast<double>(rng() % 1000);
-      return v;
-    };
     const UnitId n = 20000;
-    for (UnitId id = 1; id <= n; ++id) {
-      const UnitDims d = dims();
-      auto v = values();
-      ASSERT_TRUE(cur.upsert({id, d, v, static_cast<State>(rng() % kStateCount)}).ok());
-      if (rng() % 10 != 0) {
-        auto w = values();
-        ASSERT_TRUE(prev.upsert({id, rng() % 20 == 0 ? dims() : d, w,
-                                 static_cast<State>(rng() % kStateCount)})
-                        .ok());
-      }
-    }
+    fill_clustered(cur, prev, n, K, rng, 3, 3);
     for (UnitId id = n + 1; id <= n + 500; ++id) {  // only in the previous period
-      auto w = values();
-      ASSERT_TRUE(prev.upsert({id, dims(), w, static_cast<State>(rng() % kStateCount)}).ok());
+      auto w = whole_values(rng, K);
+      ASSERT_TRUE(prev.upsert({id, clustered_dims(rng, 3, 3), w, static_cast<State>(rng() % kStateCount)}).ok());
     }
     cur.cluster();
     prev.align_to(cur);
@@ -573,52 +576,13 @@ TEST(Cube, KernelsAgreeExactlyAfterChurn) {
         ASSERT_TRUE((on_current ? pair.remove_current(id) : pair.remove_previous(id)).ok());
         continue;
       }
-      auto v = values();
+      auto v = whole_values(rng, K);
       const auto r = c.find(id);
-      const UnitDims d = !r || rng() % 4 == 0 ? dims() : c.row_dims(*r);
+      const UnitDims d = !r || rng() % 4 == 0 ? clustered_dims(rng, 3, 3) : c.row_dims(*r);
       const UnitRow row{id, d, v, static_cast<State>(rng() % kStateCount)};
       ASSERT_TRUE((on_current ? pair.upsert_current(row) : pair.upsert_previous(row)).ok());
     }
-    // The maintained comparable grid grows only when a comparable unit lands in a new cell, so
-    // cells past the shorter grid must be empty.
-    auto same_grid = [](const Grid& a, const Grid& b, const char* what) {
-      for (std::size_t cell = 0; cell < std::max(a.cells(), b.cells()); ++cell)
-        for (int band = 0; band < 2; ++band)
-          for (int k = 0; k < a.k; ++k) {
-            auto get = [&](const Grid& g, const std::vector<double>& v) {
-              return cell < g.cells() ? v[g.at(cell, band) + static_cast<std::size_t>(k)] : 0.0;
-            };
-            const std::uint32_t na =
-                cell < a.cells() ? a.count[a.at(cell, band) + static_cast<std::size_t>(k)] : 0;
-            const std::uint32_t nb =
-                cell < b.cells() ? b.count[b.at(cell, band) + static_cast<std::size_t>(k)] : 0;
-            ASSERT_EQ(na, nb) << what << " cell " << cell << " band " << band;
-            ASSERT_EQ(get(a, a.sum), get(b, b.sum)) << what << " cell " << cell << " band " << band;
-            if (!a.second.empty() && !b.second.empty()) {
-              ASSERT_EQ(get(a, a.second), get(b, b.second)) << what << " cell " << cell;
-            }
-          }
-    };
-    auto same_cells = [&](const Cells& a, const Cells& b, const char* what) {
-      same_grid(a.cds, b.cds, what);
-      same_grid(a.ts, b.ts, what);
-      EXPECT_EQ(a.cds_states, b.cds_states) << what;
-      EXPECT_EQ(a.ts_states, b.ts_states) << what;
-    };
-    for (const char* kernel : kKernels) {
-      KernelOverride use(kernel);
-      SCOPED_TRACE(kernel);
-      for (int threads : {1, 2}) {
-        PairCells got = recompute_pair(cur, prev, threads);
-        same_cells(got.current, cur.cells(), "current");
-        same_cells(got.previous, prev.cells(), "previous");
-        same_grid(got.comparable.cds, pair.comparable().cds, "comparable cds");
-        same_grid(got.comparable.ts, pair.comparable().ts, "comparable ts");
-        same_cells(recompute_cells(cur, threads), cur.cells(), "current alone");
-        const ComparableCells cmp = recompute_comparable(cur, prev, threads);
-        same_grid(cmp.cds, pair.comparable().cds, "comparable alone");
-      }
-    }
+    expect_kernels_give(cur, prev, cur.cells(), prev.cells(), pair.comparable());
   }
 }
 
