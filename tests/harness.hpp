@@ -60,6 +60,7 @@ class TestServer {
   store::Store& store() { return *store_; }
   ManualClock& clock() { return clock_; }
   services::AuthService& auth() { return *auth_; }
+  services::FormService& forms() { return *forms_; }
   services::ReminderService& reminders() { return *reminders_; }
   services::MonitorService& monitor() { return *monitor_; }
   services::JobService& jobs() { return *jobs_; }

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <functional>
+#include <future>
 
 namespace statgov::testing {
 namespace {
@@ -45,6 +48,33 @@ class ReportingApi : public ::testing::Test {
   }
 };
 TestServer* ReportingApi::server_ = nullptr;
+
+// A version of a form, once compiled, is served from the cache without a database connection:
+// asked for while every read connection is lent out, it answers at once (it used to wait for one).
+TEST_F(ReportingApi, CachedFormVersionNeedsNoConnection) {
+  auto latest = server_->forms().get("B204-1");
+  ASSERT_TRUE(latest.ok());
+  const int version = (*latest)->def.version;
+  std::future<bool> cached;
+  std::function<void(int)> hold = [&](int depth) {
+    if (depth > 0) {
+      server_->store().read([&](store::Conn&) {
+        hold(depth - 1);
+        return 0;
+      });
+      return;
+    }
+    cached = std::async(std::launch::async, [&] {
+      auto f = server_->forms().get("B204-1", version);
+      return f.ok() && *f == *latest;
+    });
+    // Leases are returned when this returns, so a waiting get() ends either way.
+    EXPECT_EQ(cached.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+        << "get() of a cached version waited for a read connection";
+  };
+  hold(server_->store().readers());
+  EXPECT_TRUE(cached.get());
+}
 
 TEST_F(ReportingApi, HealthAndLoginCookie) {
   auto h = http_request(server_->port(), "GET", "/healthz");

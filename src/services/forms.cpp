@@ -49,7 +49,16 @@ Result<FormPtr> FormService::import(const nlohmann::json& definition, const std:
 }
 
 Result<FormPtr> FormService::get(const std::string& code, int version) {
+  // A given version never changes once imported: a cached one needs no connection.
+  if (version > 0)
+    if (FormPtr f = cached(code, version)) return f;
   return store_.read([&](store::Conn& c) { return get(c, code, version); });
+}
+
+FormPtr FormService::cached(const std::string& code, int version) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find({code, version});
+  return it == cache_.end() ? nullptr : it->second;
 }
 
 Result<FormPtr> FormService::get(store::Conn& c, const std::string& code, int version) {
@@ -63,11 +72,7 @@ Result<FormPtr> FormService::get(store::Conn& c, const std::string& code, int ve
     }
     version = *latest;
   }
-  {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find({code, version});
-    if (it != cache_.end()) return it->second;
-  }
+  if (FormPtr f = cached(code, version)) return f;
   SG_ASSIGN_OR_RETURN(auto row, store::find_form(c, code, version));
   if (!row) {
     return make_error(ErrorKind::not_found, "FORM_NOT_FOUND", "没有该表式：" + code, "No such form: " + code);

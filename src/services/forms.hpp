@@ -38,6 +38,8 @@ class FormService {
  private:
   store::Store& store_;
   const Clock& clock_;
+  FormPtr cached(const std::string& code, int version);  // nullptr if not compiled yet
+
   std::mutex mu_;
   std::map<std::pair<std::string, int>, FormPtr> cache_;  // guarded by mu_
 };

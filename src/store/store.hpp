@@ -40,6 +40,11 @@ class Store {
   // Opens (creating if needed) and migrates the database at `target`: a SQLite file path, or a
   // PostgreSQL URL (postgresql://, postgres://) or libpq keyword string (host=... dbname=...).
   static Result<std::unique_ptr<Store>> open(const std::string& target, int readers = 4);
+  // How many read connections the pool lends out.
+  int readers() {
+    std::lock_guard lock(pool_mu_);
+    return static_cast<int>(readers_.size());
+  }
 
   template <typename F>
   auto read(F&& f) -> std::invoke_result_t<F, Conn&> {
