@@ -176,7 +176,12 @@ void reporting_routes(http::Router& r, ApiContext& ctx) {
           idem = services::IdempotencyKey{key, sha256_hex(req.method + " " + req.path + "\n" + body->dump())};
         }
         ctx.reporting.submit_async(*a, k->unit, k->form, k->period, *body, idem,
-                                   [respond](Result<json> r) { respond(ok_json(r)); });
+                                   [respond](services::ReportingService::SubmitAnswer answer) {
+                                     // Built and serialised on the io thread, not the writer's.
+                                     respond(http::Response::later([answer = std::move(answer)] {
+                                       return ok_json(answer());
+                                     }));
+                                   });
       },
       ctx.store.dialect() == store::Dialect::sqlite ? http::RunOn::io_thread : http::RunOn::pool);
   r.add("GET", base + "/versions", with_actor(ctx, [&ctx](http::Request& req, const services::Actor& a) {

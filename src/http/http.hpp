@@ -71,6 +71,15 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::shared_ptr<EventStream> stream;  // set: answer with text/event-stream and stream until closed
+  // Set: the answer is made by calling it, on the io thread that writes the response, just before
+  // writing; it sets status, headers and body. An answer completed on a busy thread (a submit, on
+  // the store's single writer thread) leaves its JSON to be built and serialised there (issue #6).
+  // It must not block. A throw becomes a 500.
+  std::function<Response()> make;
+
+  static Response later(std::function<Response()> make);
+  // Runs `make` if set (see above), in place.
+  void finish();
 
   static Response json(int status, const nlohmann::json& body);
   // {"error": {"code", "message" (zh), "message_en", "details"}}, the one error body of every API.

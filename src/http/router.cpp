@@ -6,6 +6,8 @@
 #include <memory>
 #include <strings.h>
 
+#include <spdlog/spdlog.h>
+
 namespace statgov::http {
 
 bool CaseLess::operator()(const std::string& a, const std::string& b) const {
@@ -29,6 +31,24 @@ std::optional<std::string> Request::cookie(std::string_view name) const {
     if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
   }
   return std::nullopt;
+}
+
+Response Response::later(std::function<Response()> make) {
+  Response r;
+  r.make = std::move(make);
+  return r;
+}
+
+void Response::finish() {
+  if (!make) return;
+  auto m = std::move(make);
+  make = nullptr;
+  try {
+    *this = m();
+  } catch (const std::exception& e) {
+    spdlog::error("building a response failed: {}", e.what());
+    *this = error(500, "INTERNAL", "服务器内部错误", "Internal server error");
+  }
 }
 
 Response Response::json(int status, const nlohmann::json& body) {
@@ -173,7 +193,9 @@ Response Router::dispatch(Request& req) const {
   auto got = answer.get_future();
   auto shared = std::make_shared<std::promise<Response>>(std::move(answer));
   r->async(req, [shared](Response resp) { shared->set_value(std::move(resp)); });
-  return got.get();
+  Response resp = got.get();
+  resp.finish();
+  return resp;
 }
 
 }  // namespace statgov::http

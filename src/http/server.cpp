@@ -358,6 +358,7 @@ struct Server::Impl {
         set_client_cert(req, peer);
         auto t0 = std::chrono::steady_clock::now();
         resp = co_await dispatch(req);
+        resp.finish();  // on this io thread
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
         spdlog::debug("{} {} {} {}us", req.method, req.path, resp.status, us);
         if (req.method == "HEAD") resp.body.clear();

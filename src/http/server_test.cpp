@@ -85,6 +85,64 @@ TEST(HttpServer, AsyncRoutesAnswerFromAnotherThread) {
   }
 }
 
+TEST(HttpServer, ResponseLaterIsMadeOffTheAnsweringThread) {
+  Router r;
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  std::thread::id answered_on, made_on;
+  // Answered from a thread of its own (as the store's writer answers a submit), with the body
+  // left to be made by the thread that writes the response.
+  r.add_async(
+      "POST", "/api/v1/later/{id}",
+      [&](Request& q, Respond respond) {
+        std::string id = q.params["id"];
+        std::lock_guard lock(mu);
+        workers.emplace_back([&, id, respond] {
+          {
+            std::lock_guard l(mu);
+            answered_on = std::this_thread::get_id();
+          }
+          respond(Response::later([&, id] {
+            std::lock_guard l(mu);
+            made_on = std::this_thread::get_id();
+            if (id == "boom") throw std::runtime_error("boom");
+            auto resp = Response::json(201, {{"id", id}});
+            resp.headers.emplace_back("X-Made", "later");
+            return resp;
+          }));
+        });
+      },
+      RunOn::io_thread);
+  {
+    Server s(r, ServerOptions{"127.0.0.1", 0, 2, 1024, "", "/api/", false, 0, 0});
+    ASSERT_FALSE(s.start());
+    auto later = raw(s.port(), "POST /api/v1/later/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(later.find("201 Created"), std::string::npos) << later;
+    EXPECT_NE(later.find("X-Made: later"), std::string::npos) << later;
+    EXPECT_NE(later.find(R"({"id":"7"})"), std::string::npos) << later;
+    {
+      std::lock_guard lock(mu);
+      EXPECT_NE(made_on, std::thread::id());
+      EXPECT_NE(made_on, answered_on);
+    }
+    // A maker that throws is a 500 with the usual error body, and the server goes on.
+    auto boom = raw(s.port(), "POST /api/v1/later/boom HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(boom.find("500 Internal Server Error"), std::string::npos) << boom;
+    EXPECT_NE(boom.find(R"("code":"INTERNAL")"), std::string::npos) << boom;
+    for (auto& t : workers) t.join();
+    workers.clear();
+  }
+  // Router::dispatch makes it too.
+  Request q;
+  q.method = "POST";
+  q.path = "/api/v1/later/9";
+  auto resp = r.dispatch(q);
+  EXPECT_EQ(resp.status, 201);
+  EXPECT_EQ(resp.body, R"({"id":"9"})");
+  EXPECT_FALSE(resp.make);
+  for (auto& t : workers) t.join();
+}
+
 TEST(HttpServer, RateLimitPerAddress) {
   Router r;
   r.add("GET", "/api/ping", [](Request&) { return Response::json(200, {{"ok", true}}); });

@@ -413,7 +413,20 @@ Result<json> ReportingService::plan_submit_on(store::Conn& c, const Actor& a, st
   return json();
 }
 
-Result<json> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p) {
+struct ReportingService::SubmitWritten {
+  store::SubmissionRow row;
+  json signature;             // null, or {key_id, payload_sha256}
+  std::optional<json> answer;  // set: the answer is already made (an Idempotency-Key)
+};
+
+json ReportingService::submit_answer(const SubmitPlan& p, const SubmitWritten& w) {
+  if (w.answer) return *w.answer;
+  json resp = submission_json(p.t, w.row, false);
+  if (!w.signature.is_null()) resp["signature"] = w.signature;
+  return resp;
+}
+
+Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p) {
   const Actor& a = p.actor;
   const Target& t = p.t;
   const auto& idem = p.idem;
@@ -425,10 +438,11 @@ Result<json> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p)
         return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
                           "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
       }
-      return json::parse(prior->response);
+      return SubmitWritten{{}, nullptr, json::parse(prior->response)};
     }
   }
-  SG_ASSIGN_OR_RETURN(auto cur, store::find_submission(c, p.scope, t.unit.id, t.form->def.code, t.period.str()));
+  // Without its JSON documents: the write replaces them all.
+  SG_ASSIGN_OR_RETURN(auto cur, store::find_submission_head(c, p.scope, t.unit.id, t.form->def.code, t.period.str()));
   auto from = cur ? domain::parse_state(cur->state).value_or(SubmissionState::draft) : SubmissionState::not_started;
   SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::submit));
   r.version = (cur ? cur->version : 0) + 1;
@@ -453,12 +467,14 @@ Result<json> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p)
                              fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
                              {{"version", r.version}, {"ip", a.ip},
                               {"signed_with", signature ? json(signature->key_id) : json(nullptr)}}));
-  json resp = submission_json(t, r, false);
-  if (signature) resp["signature"] = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
+  SubmitWritten w{std::move(r), nullptr, std::nullopt};
+  if (signature) w.signature = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
   if (idem) {
+    json resp = submit_answer(p, w);
     SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
+    w.answer = std::move(resp);
   }
-  return resp;
+  return w;
 }
 
 Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const std::string& form,
@@ -468,21 +484,27 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   SG_ASSIGN_OR_RETURN(auto early, plan_submit(a, unit, form, period, body, idem, plan));
   if (!plan) return early;
   auto done = store_.write([&](store::Conn& c) { return write_submit(c, *plan); });
-  if (done.ok()) changed();
-  return done;
+  if (!done.ok()) return std::move(done).error();
+  changed();
+  return submit_answer(*plan, *done);
 }
 
 void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std::string& form,
                                     const std::string& period, const json& body,
                                     const std::optional<IdempotencyKey>& idem,
-                                    std::function<void(Result<json>)> done) {
+                                    std::function<void(SubmitAnswer)> done) {
   std::shared_ptr<SubmitPlan> plan;
-  auto early = plan_submit(a, unit, form, period, body, idem, plan);
-  if (!early.ok() || !plan) return done(std::move(early));
+  auto early = std::make_shared<Result<json>>(plan_submit(a, unit, form, period, body, idem, plan));
+  if (!early->ok() || !plan) return done([early] { return std::move(*early); });
   store_.write_async([this, plan](store::Conn& c) { return write_submit(c, *plan); },
-                     [this, done = std::move(done)](Result<json> r) {
+                     [this, plan, done = std::move(done)](Result<SubmitWritten> r) {
                        if (r.ok()) changed();
-                       done(std::move(r));
+                       // On the writer thread: only hand over what the answer is made from.
+                       auto written = std::make_shared<Result<SubmitWritten>>(std::move(r));
+                       done([this, plan, written]() -> Result<json> {
+                         if (!written->ok()) return written->error();
+                         return submit_answer(*plan, **written);
+                       });
                      });
 }
 

@@ -46,13 +46,17 @@ class ReportingService {
                           const json& body);
   Result<json> submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                       const json& body, const std::optional<IdempotencyKey>& idem);
+  // The answer to a submit, made when called. submit_async hands it over from the store's writer
+  // thread, which should not spend its time building and serialising the JSON (issue #6): call
+  // it on another thread. Callable once.
+  using SubmitAnswer = std::function<Result<json>()>;
   // submit() without waiting for the commit: the checks and edit rules run on the caller's
   // thread, the write is queued to the store's writer, and done(answer) is called once the write
   // is durable or failed: then on the writer thread (see Store::write_async: `done` must be
   // quick), or at once on the caller's thread when a check fails or the key was already answered.
   void submit_async(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                     const json& body, const std::optional<IdempotencyKey>& idem,
-                    std::function<void(Result<json>)> done);
+                    std::function<void(SubmitAnswer)> done);
   Result<json> versions(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period);
   Result<std::string> template_xlsx(const Actor& a, std::int64_t unit, const std::string& form,
                                     const std::string& period);
@@ -78,6 +82,7 @@ class ReportingService {
 
   struct Target;
   struct SubmitPlan;
+  struct SubmitWritten;
 
  private:
   // The part of a submit before its write. Returns the answer and leaves `plan` empty when it is
@@ -85,8 +90,10 @@ class ReportingService {
   Result<json> plan_submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                            const json& body, const std::optional<IdempotencyKey>& idem,
                            std::shared_ptr<SubmitPlan>& plan);
-  // The write of a submit, inside the store's write transaction.
-  Result<json> write_submit(store::Conn& c, const SubmitPlan& p);
+  // The write of a submit, inside the store's write transaction. The answer is built there only
+  // when it must be stored with an Idempotency-Key; otherwise later, by submit_answer.
+  Result<SubmitWritten> write_submit(store::Conn& c, const SubmitPlan& p);
+  json submit_answer(const SubmitPlan& p, const SubmitWritten& w);
   // Both read in one snapshot of the database (Store::read_snapshot); the overloads taking a
   // connection read on one the caller already holds.
   Result<Target> resolve(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,

@@ -74,7 +74,8 @@ constexpr const char* kSubmissionCols =
     "id, unit_id, form_code, form_version, period, region, state, version, vals, explanations, results, "
     "updated_at, seq, COALESCE(first_submitted_at, '')";
 
-SubmissionRow submission_from(const Stmt& st) {
+// documents = false: values, explanations and results stay empty (find_submission_head).
+SubmissionRow submission_row(const Stmt& st, bool documents) {
   SubmissionRow s;
   s.id = st.int64(0);
   s.unit_id = st.int64(1);
@@ -84,14 +85,18 @@ SubmissionRow submission_from(const Stmt& st) {
   s.region = st.text(5);
   s.state = st.text(6);
   s.version = st.int32(7);
-  s.values = parse_json_column(st.text(8), json::object());
-  s.explanations = parse_json_column(st.text(9), json::object());
-  s.results = parse_json_column(st.text(10), json::array());
+  if (documents) {
+    s.values = parse_json_column(st.text(8), json::object());
+    s.explanations = parse_json_column(st.text(9), json::object());
+    s.results = parse_json_column(st.text(10), json::array());
+  }
   s.updated_at = st.text(11);
   s.seq = st.int64(12);
   s.first_submitted_at = st.text(13);
   return s;
 }
+
+SubmissionRow submission_from(const Stmt& st) { return submission_row(st, true); }
 
 UserRow user_from(const Stmt& st) {
   UserRow u;
@@ -293,6 +298,18 @@ Result<std::optional<SubmissionRow>> find_submission(Conn& c, const domain::Scop
   st.set(":unit", unit_id).set(":form", form).set(":period", period);
   bind_scope(st, scope);
   return first<SubmissionRow>(st, submission_from);
+}
+
+Result<std::optional<SubmissionRow>> find_submission_head(Conn& c, const domain::Scope& scope,
+                                                          std::int64_t unit_id, std::string_view form,
+                                                          std::string_view period) {
+  // The same statement text as find_submission (one cached statement); only the parsing differs.
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form AND period = :period{}",
+      kSubmissionCols, scope_sql(scope, "region", "unit_id"))));
+  st.set(":unit", unit_id).set(":form", form).set(":period", period);
+  bind_scope(st, scope);
+  return first<SubmissionRow>(st, [](const Stmt& s) { return submission_row(s, false); });
 }
 
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {

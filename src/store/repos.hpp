@@ -109,6 +109,12 @@ struct EventRow {
 Result<std::optional<SubmissionRow>> find_submission(Conn& c, const domain::Scope& scope,
                                                      std::int64_t unit_id, std::string_view form,
                                                      std::string_view period);
+// The same row without its three JSON documents (values, explanations and results left empty):
+// for a write that replaces them all, so the single writer thread does not parse what it throws
+// away (issue #6).
+Result<std::optional<SubmissionRow>> find_submission_head(Conn& c, const domain::Scope& scope,
+                                                          std::int64_t unit_id, std::string_view form,
+                                                          std::string_view period);
 // Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s);
 Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v);
