@@ -345,7 +345,10 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
 }
 
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
-  {
+  if (WriteCache* cache = c.write_cache()) {
+    // The PostgreSQL writer's batch holds the number (written back before its COMMIT).
+    s.seq = ++cache->seq;
+  } else {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE change_seq SET value = value + 1 WHERE id = 1 RETURNING value"));
     SG_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
@@ -353,16 +356,25 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
     SG_TRY(st.exec());
   }
   if (s.id == 0) {
-    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+    // PostgreSQL: the id comes back with the INSERT's answer (lastval() was one statement more).
+    const bool returning = c.dialect() == Dialect::postgres;
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
         "INSERT INTO submissions (unit_id, form_code, form_version, period, region, state, version, vals, "
         "explanations, results, updated_at, seq, first_submitted_at) VALUES (:unit, :form, :form_version, :period, "
-        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, ''))"));
+        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, '')){}",
+        returning ? " RETURNING id" : "")));
     st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
         .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", s.values.dump())
         .set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
         .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at);
-    SG_TRY(st.exec());
-    s.id = c.last_insert_id();
+    if (returning) {
+      SG_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) return make_error(ErrorKind::internal, "STORAGE", "插入未返回编号", "INSERT ... RETURNING id gave no row");
+      s.id = st.int64(0);
+    } else {
+      SG_TRY(st.exec());
+      s.id = c.last_insert_id();
+    }
     return s.id;
   }
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
@@ -787,7 +799,11 @@ std::string audit_hash(const AuditRow& r) {
 Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::string_view action,
                     std::string_view object, const json& detail) {
   AuditRow r;
-  {
+  WriteCache* cache = c.write_cache();
+  if (cache) {
+    // The PostgreSQL writer's batch knows the head (read under its lock, kept by the entries since).
+    r.prev_hash = cache->audit_head;
+  } else {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));
     SG_ASSIGN_OR_RETURN(bool row, st.step());
     r.prev_hash = row ? st.text(0) : std::string(64, '0');
@@ -803,7 +819,11 @@ Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::s
       "VALUES (:at, :actor, :action, :object, :detail, :prev, :hash)"));
   st.set(":at", r.at).set(":actor", r.actor).set(":action", r.action).set(":object", r.object)
       .set(":detail", r.detail).set(":prev", r.prev_hash).set(":hash", r.hash);
-  return st.exec();
+  SG_TRY(st.exec());
+  // NOTE: if this INSERT fails (its error may come later, pipelined), the job is rolled back and
+  // the writer puts the head of its savepoint back.
+  if (cache) cache->audit_head = std::move(r.hash);
+  return Ok{};
 }
 
 Result<std::vector<AuditRow>> list_audit(Conn& c) {
