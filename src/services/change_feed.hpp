@@ -5,12 +5,14 @@
 //
 // NOTE: reading forward from the last number seen is only complete because numbers become
 // visible in order: a reader never sees seq 11 committed while seq 10 is still to come (it would
-// never look back for 10). Every writer takes its number with `UPDATE change_seq SET value =
-// value + 1 RETURNING value` inside its transaction; that row stays locked until the transaction
-// ends (and on PostgreSQL the batch also holds the advisory lock, across processes), so the next
-// number can only be taken after the previous transaction committed or rolled back, and both
-// SQLite and PostgreSQL make a commit visible before the lock is released. Any new way of writing
-// submissions must keep taking the number that way, inside the writing transaction.
+// never look back for 10). On SQLite every writer takes its number with `UPDATE change_seq SET
+// value = value + 1 RETURNING value` inside its transaction; that row stays locked until the
+// transaction ends. On PostgreSQL the writer's batch reads change_seq once, after taking the
+// advisory lock that every statgov process's batch takes, hands the numbers out in memory and
+// writes the last one back before its COMMIT (store.cpp, WriteCache). Either way the next number
+// can only be taken after the previous transaction committed or rolled back, and both SQLite and
+// PostgreSQL make a commit visible before the lock is released. Any new way of writing submissions
+// must keep taking the number through save_submission, inside the writer's transaction.
 //
 // Thread safety: one background thread (start/stop) polls the store and appends to ring_ under
 // mu_; request threads read with after() and wake the poller with poke() after their own commits.

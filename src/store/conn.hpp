@@ -29,6 +29,20 @@ std::string redact_target(std::string_view target);
 struct PgStmt;  // postgres.hpp
 struct PgConn;  // postgres.hpp
 
+// Two values every write reads and then moves on, which the Store's writer keeps in memory for the
+// length of one PostgreSQL batch instead (issue #6: a SELECT of the audit chain's head and an
+// UPDATE ... RETURNING of the change sequence per job were two statements and two round trips
+// each): read once right after the batch took its advisory lock, so no statgov process can move
+// them until the batch ends; copied at each job's SAVEPOINT and put back on ROLLBACK TO; the
+// sequence is written back once, before COMMIT. Not kept across batches: another process may
+// write in between. The repository functions (repos.cpp) use it when Conn::write_cache() gives
+// one, and read and write the tables themselves otherwise (SQLite, outside the writer).
+struct WriteCache {
+  std::string audit_head;      // hash of the last audit_log entry (64 '0' for none)
+  std::int64_t seq = 0;        // the last change sequence number handed out
+  std::int64_t stored_seq = 0;  // change_seq.value when the batch began
+};
+
 class Stmt {
  public:
   // in_use: the connection's cache flag of a cached statement (reset, not finalized, at the end).
@@ -203,6 +217,11 @@ class Conn {
   // SQLite only (backup, autocommit state).
   sqlite3* raw() const { return db_; }
 
+  // The writer's cache for the batch in progress (see WriteCache), or nullptr.
+  WriteCache* write_cache() { return write_cache_ ? &*write_cache_ : nullptr; }
+  // Store's writer only: set at the start of a PostgreSQL batch, reset at its end.
+  std::optional<WriteCache>& write_cache_slot() { return write_cache_; }
+
   // Transaction state as the server sees it: inside one (possibly failed), or not. On a
   // connection that was lost, false: whatever it held is gone.
   bool in_transaction() const;
@@ -232,6 +251,7 @@ class Conn {
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, Cached> cache_;
   std::unique_ptr<PgConn> pg_;
+  std::optional<WriteCache> write_cache_;
 };
 
 Error sqlite_error(sqlite3* db, std::string_view what);

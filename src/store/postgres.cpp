@@ -503,6 +503,10 @@ Status Conn::pg_exec_script(const std::string& sql) {
     // Its answer comes with the job's first statement that waits (see the top of the file).
     return send_script(c, sql);
   }
+  if (sql == "BEGIN" && !c.read_only && !c.pipeline && PQtransactionStatus(c.pg) == PQTRANS_IDLE) {
+    // The writer's batch: its answer comes with the first statement that waits (Store::begin_batch).
+    return send_script(c, sql);
+  }
   PGresult* r = nullptr;
   if (c.pipeline && single && !sql.starts_with("ROLLBACK")) {
     // RELEASE, COMMIT: the end of a job or of the batch, and the answers of all queued

@@ -54,21 +54,26 @@ Result<std::optional<Row>> first(Stmt& st, F&& make) {
 constexpr const char* kUnitCols =
     "id, uscc, uscc_note, name, region, industry, size, status, attributes, created_at, updated_at";
 
-UnitRow unit_from(const Stmt& st) {
+constexpr int kUnitColCount = 11;
+
+// The unit whose kUnitCols start at column `base`.
+UnitRow unit_at(const Stmt& st, int base) {
   UnitRow u;
-  u.id = st.int64(0);
-  u.uscc = st.text(1);
-  u.uscc_note = st.text(2);
-  u.name = st.text(3);
-  u.region = st.text(4);
-  u.industry = st.text(5);
-  u.size = st.int32(6);
-  u.status = st.text(7);
-  u.attributes = parse_json_column(st.text(8), json::object());
-  u.created_at = st.text(9);
-  u.updated_at = st.text(10);
+  u.id = st.int64(base + 0);
+  u.uscc = st.text(base + 1);
+  u.uscc_note = st.text(base + 2);
+  u.name = st.text(base + 3);
+  u.region = st.text(base + 4);
+  u.industry = st.text(base + 5);
+  u.size = st.int32(base + 6);
+  u.status = st.text(base + 7);
+  u.attributes = parse_json_column(st.text(base + 8), json::object());
+  u.created_at = st.text(base + 9);
+  u.updated_at = st.text(base + 10);
   return u;
 }
+
+UnitRow unit_from(const Stmt& st) { return unit_at(st, 0); }
 
 constexpr const char* kSubmissionCols =
     "id, unit_id, form_code, form_version, period, region, state, version, vals, explanations, results, "
@@ -98,18 +103,22 @@ SubmissionRow submission_row(const Stmt& st, bool documents) {
 
 SubmissionRow submission_from(const Stmt& st) { return submission_row(st, true); }
 
-UserRow user_from(const Stmt& st) {
+// The user whose columns (id, login, name, role, region, unit_id, password_hash, disabled) start at
+// column `base`.
+UserRow user_at(const Stmt& st, int base) {
   UserRow u;
-  u.user.id = st.int64(0);
-  u.user.login = st.text(1);
-  u.user.name = st.text(2);
-  u.user.role = domain::parse_role(st.text(3)).value_or(domain::Role::enterprise);
-  u.user.region = st.text(4);
-  u.user.unit_id = st.opt_int64(5);
-  u.password_hash = st.text(6);
-  u.user.disabled = st.int32(7) != 0;
+  u.user.id = st.int64(base + 0);
+  u.user.login = st.text(base + 1);
+  u.user.name = st.text(base + 2);
+  u.user.role = domain::parse_role(st.text(base + 3)).value_or(domain::Role::enterprise);
+  u.user.region = st.text(base + 4);
+  u.user.unit_id = st.opt_int64(base + 5);
+  u.password_hash = st.text(base + 6);
+  u.user.disabled = st.int32(base + 7) != 0;
   return u;
 }
+
+UserRow user_from(const Stmt& st) { return user_at(st, 0); }
 
 }  // namespace
 
@@ -312,8 +321,51 @@ Result<std::optional<SubmissionRow>> find_submission_head(Conn& c, const domain:
   return first<SubmissionRow>(st, [](const Stmt& s) { return submission_row(s, false); });
 }
 
+Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
+                                              std::string_view form, const std::array<std::string, 3>& periods) {
+  // The submission columns first, so that submission_from reads them; a unit without any of the
+  // rows gives one row whose submission columns are NULL. The submissions' scope is on their own
+  // region (stamped when written), as in find_submission, not on the unit's region of today.
+  std::string sub_cols;
+  for (std::string_view col : {"id", "unit_id", "form_code", "form_version", "period", "region", "state", "version",
+                               "vals", "explanations", "results", "updated_at", "seq"}) {
+    sub_cols += fmt::format("s.{}, ", col);
+  }
+  sub_cols += "COALESCE(s.first_submitted_at, '')";
+  std::string unit_cols;
+  for (std::string_view col : {"id", "uscc", "uscc_note", "name", "region", "industry", "size", "status", "attributes",
+                               "created_at", "updated_at"}) {
+    unit_cols += fmt::format(", u.{}", col);
+  }
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form) FROM units u "
+      "LEFT JOIN submissions s ON s.unit_id = u.id AND s.form_code = :form AND s.period IN (:p0, :p1, :p2) "
+      "AND substr(s.region, 1, length(:scope_region)) = :scope_region "
+      "WHERE u.id = :id{}",
+      sub_cols, unit_cols, scope_sql(scope, "u.region", "u.id"))));
+  st.set(":id", unit_id).set(":form", form).set(":p0", periods[0]).set(":p1", periods[1]).set(":p2", periods[2]);
+  bind_scope(st, scope);
+  constexpr int kSubmissionColCount = 14;
+  UnitSubmissions out;
+  for (;;) {
+    SG_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    if (!out.unit) {
+      out.unit = unit_at(st, kSubmissionColCount);
+      if (!st.is_null(kSubmissionColCount + kUnitColCount)) {
+        out.latest_form_version = st.int32(kSubmissionColCount + kUnitColCount);
+      }
+    }
+    if (!st.is_null(0)) out.submissions.push_back(submission_from(st));
+  }
+  return out;
+}
+
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
-  {
+  if (WriteCache* cache = c.write_cache()) {
+    // The PostgreSQL writer's batch holds the number (written back before its COMMIT).
+    s.seq = ++cache->seq;
+  } else {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE change_seq SET value = value + 1 WHERE id = 1 RETURNING value"));
     SG_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
@@ -321,16 +373,25 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
     SG_TRY(st.exec());
   }
   if (s.id == 0) {
-    SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+    // PostgreSQL: the id comes back with the INSERT's answer (lastval() was one statement more).
+    const bool returning = c.dialect() == Dialect::postgres;
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
         "INSERT INTO submissions (unit_id, form_code, form_version, period, region, state, version, vals, "
         "explanations, results, updated_at, seq, first_submitted_at) VALUES (:unit, :form, :form_version, :period, "
-        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, ''))"));
+        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, '')){}",
+        returning ? " RETURNING id" : "")));
     st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
         .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", s.values.dump())
         .set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
         .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at);
-    SG_TRY(st.exec());
-    s.id = c.last_insert_id();
+    if (returning) {
+      SG_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) return make_error(ErrorKind::internal, "STORAGE", "插入未返回编号", "INSERT ... RETURNING id gave no row");
+      s.id = st.int64(0);
+    } else {
+      SG_TRY(st.exec());
+      s.id = c.last_insert_id();
+    }
     return s.id;
   }
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
@@ -678,6 +739,23 @@ Status touch_session(Conn& c, std::string_view token_hash, std::string_view now)
   return st.exec();
 }
 
+Result<std::optional<SessionUser>> find_session_user(Conn& c, std::string_view token_hash) {
+  std::string user_cols;
+  for (std::string_view col : {"id", "login", "name", "role", "region", "unit_id", "password_hash", "disabled"}) {
+    user_cols += fmt::format(", u.{}", col);
+  }
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+      "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at, COALESCE(s.last_seen, s.created_at){} "
+      "FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = :hash",
+      user_cols)));
+  st.set(":hash", token_hash);
+  return first<SessionUser>(st, [](const Stmt& s) {
+    SessionUser out{SessionRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.text(5)}, std::nullopt};
+    if (!s.is_null(6)) out.user = user_at(s, 6);
+    return out;
+  });
+}
+
 Status delete_user_sessions(Conn& c, std::int64_t user_id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE user_id = :user"));
   st.set(":user", user_id);
@@ -738,7 +816,11 @@ std::string audit_hash(const AuditRow& r) {
 Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::string_view action,
                     std::string_view object, const json& detail) {
   AuditRow r;
-  {
+  WriteCache* cache = c.write_cache();
+  if (cache) {
+    // The PostgreSQL writer's batch knows the head (read under its lock, kept by the entries since).
+    r.prev_hash = cache->audit_head;
+  } else {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));
     SG_ASSIGN_OR_RETURN(bool row, st.step());
     r.prev_hash = row ? st.text(0) : std::string(64, '0');
@@ -754,7 +836,11 @@ Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::s
       "VALUES (:at, :actor, :action, :object, :detail, :prev, :hash)"));
   st.set(":at", r.at).set(":actor", r.actor).set(":action", r.action).set(":object", r.object)
       .set(":detail", r.detail).set(":prev", r.prev_hash).set(":hash", r.hash);
-  return st.exec();
+  SG_TRY(st.exec());
+  // NOTE: if this INSERT fails (its error may come later, pipelined), the job is rolled back and
+  // the writer puts the head of its savepoint back.
+  if (cache) cache->audit_head = std::move(r.hash);
+  return Ok{};
 }
 
 Result<std::vector<AuditRow>> list_audit(Conn& c) {

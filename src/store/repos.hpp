@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -115,6 +116,18 @@ Result<std::optional<SubmissionRow>> find_submission(Conn& c, const domain::Scop
 Result<std::optional<SubmissionRow>> find_submission_head(Conn& c, const domain::Scope& scope,
                                                           std::int64_t unit_id, std::string_view form,
                                                           std::string_view period);
+// What a request on one submission reads first, in one statement (issue #6: on PostgreSQL each
+// statement is a round trip and a server transaction; this replaced five): the unit in scope, the
+// form's latest version, and the unit's rows of that form for the given periods that are in scope
+// (current, previous, same period last year). `unit` empty: no such unit in scope (then nothing
+// else is read). `latest_form_version` empty: no such form.
+struct UnitSubmissions {
+  std::optional<UnitRow> unit;
+  std::optional<int> latest_form_version;
+  std::vector<SubmissionRow> submissions;  // at most one per period, in no particular order
+};
+Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
+                                              std::string_view form, const std::array<std::string, 3>& periods);
 // Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s);
 Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v);
@@ -208,6 +221,13 @@ struct SessionRow {
 };
 Status insert_session(Conn& c, const SessionRow& s);
 Result<std::optional<SessionRow>> find_session(Conn& c, std::string_view token_hash);
+// The session and its user in one statement (every authenticated request, issue #6). `user` is
+// empty if the session's user row is gone.
+struct SessionUser {
+  SessionRow session;
+  std::optional<UserRow> user;
+};
+Result<std::optional<SessionUser>> find_session_user(Conn& c, std::string_view token_hash);
 Status delete_session(Conn& c, std::string_view token_hash);
 Status touch_session(Conn& c, std::string_view token_hash, std::string_view now);
 Status delete_user_sessions(Conn& c, std::int64_t user_id);

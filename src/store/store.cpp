@@ -50,6 +50,41 @@ Status migrate(Conn& c) {
   return c.exec_script("COMMIT");
 }
 
+// BEGIN, the batch's advisory lock, then the audit chain's head and the change sequence for the
+// writer's cache (WriteCache), in one round trip: BEGIN and the lock are sent without waiting
+// (postgres.cpp) and the SELECT's answer brings theirs. NOTE: the SELECT must be a statement of its
+// own after the lock's: in READ COMMITTED each statement reads the database as of its own start,
+// and only a snapshot taken after the lock was granted sees the last batch of another process.
+Status pg_begin(Conn& c) {
+  SG_TRY(c.exec_script("BEGIN"));
+  {
+    SG_ASSIGN_OR_RETURN(auto lock, c.prepare("SELECT pg_advisory_xact_lock(32497584235310966)"));
+    SG_TRY(lock.exec());
+  }
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), repeat('0', 64)), "
+      "(SELECT value FROM change_seq WHERE id = 1)"));
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row || st.is_null(1)) {
+    return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
+  }
+  WriteCache cache;
+  cache.audit_head = st.text(0);
+  cache.seq = cache.stored_seq = st.int64(1);
+  c.write_cache_slot() = std::move(cache);
+  return Ok{};
+}
+
+// Before COMMIT: the change sequence numbers the batch handed out, written back (sent without
+// waiting; COMMIT brings its answer, and a failure fails the COMMIT and so the whole batch).
+Status pg_store_seq(Conn& c) {
+  WriteCache* cache = c.write_cache();
+  if (!cache || cache->seq == cache->stored_seq) return Ok{};
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE change_seq SET value = ? WHERE id = 1"));
+  st.bind(1, cache->seq);
+  return st.exec();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int readers) {
@@ -188,6 +223,8 @@ void Store::writer_loop() {
     if (begin.ok()) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         ran = i + 1;
+        // What ROLLBACK TO w puts back of the writer's cache (PostgreSQL).
+        std::optional<WriteCache> at_savepoint = writer_->write_cache_slot();
         if (Status sp = writer_exec("SAVEPOINT w"); !sp.ok()) {
           batch[i]->outcome = std::move(sp);  // never ran: must not be acknowledged
           if (!writer_->in_transaction()) {
@@ -230,11 +267,20 @@ void Store::writer_loop() {
           fine = false;
           batch[i]->outcome = std::move(released);
         }
-        if (!fine) (void)writer_exec("ROLLBACK TO w");
+        if (!fine) {
+          (void)writer_exec("ROLLBACK TO w");
+          writer_->write_cache_slot() = std::move(at_savepoint);
+        }
         (void)writer_exec("RELEASE w");
       }
     }
-    Status commit = lost ? Status(*lost) : begin.ok() ? writer_exec("COMMIT") : begin;
+    auto commit_batch = [&]() -> Status {
+      if (dialect_ == Dialect::postgres) SG_TRY(pg_store_seq(*writer_));
+      return writer_exec("COMMIT");
+    };
+    Status commit = lost ? Status(*lost) : begin.ok() ? commit_batch() : begin;
+    // Never kept across batches: another process may write before the next one.
+    writer_->write_cache_slot().reset();
     if (!commit.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
     writes_ += ran;
@@ -256,14 +302,18 @@ void Store::writer_loop() {
 
 Status Store::begin_batch() {
   if (dialect_ == Dialect::sqlite) return writer_exec("BEGIN IMMEDIATE");
+  writer_->write_cache_slot().reset();
   SG_TRY(writer_->ensure_connected());
-  Status begin = writer_->exec_script(kPgBegin);
+  Status begin = pg_begin(*writer_);
   // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can
   // be opened again and the batch started on the new one.
   if (!begin.ok() && writer_->connection_lost() && writer_->ensure_connected().ok()) {
-    begin = writer_->exec_script(kPgBegin);
+    begin = pg_begin(*writer_);
   }
-  if (!begin.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
+  if (!begin.ok()) {
+    writer_->write_cache_slot().reset();
+    if (writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
+  }
   return begin;
 }
 

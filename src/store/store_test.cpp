@@ -282,6 +282,101 @@ TEST_F(StoreTest, TwoStoresOnOneDatabaseSerializeWrites) {
   }
 }
 
+// The audit chain's head and the change sequence, which the PostgreSQL writer keeps in memory for
+// a batch (conn.hpp, WriteCache): a job rolled back (its own error, or a pipelined statement that
+// failed) must give back what it took, and another store on the same database (another process)
+// writing between two batches must be seen by the next one. Both dialects: SQLite reads the
+// tables each time and must agree.
+TEST_F(StoreTest, AuditChainAndChangeSequenceFollowRollbacksAndOtherWriters) {
+  ASSERT_TRUE(add_region("430202001000").ok());
+  std::int64_t unit = 0;
+  ASSERT_TRUE(store_->write([&](Conn& c) -> Status {
+    SG_TRY(upsert_industry(c, {"C1311", 4, "grain", "C", "", ""}));
+    UnitRow u;
+    u.uscc = "91430200MA4L000001";
+    u.name = "u";
+    u.region = "430202001000";
+    u.industry = "C1311";
+    u.created_at = u.updated_at = "2026-11-27T00:00:00Z";
+    SG_ASSIGN_OR_RETURN(unit, insert_unit(c, u));
+    return Ok{};
+  }).ok());
+  // An audit entry and a new submission row for `period`.
+  auto write_one = [&](Conn& c, const std::string& action, const std::string& period) -> Status {
+    SG_TRY(append_audit(c, "2026-11-27T00:00:00Z", "t", action, "x", json::object()));
+    SubmissionRow r;
+    r.unit_id = unit;
+    r.form_code = "F";
+    r.form_version = 1;
+    r.period = period;
+    r.region = "430202001000";
+    r.state = "submitted";
+    r.version = 1;
+    r.updated_at = "2026-11-27T00:00:00Z";
+    return save_submission(c, r).ok() ? Status(Ok{}) : Status(make_error(ErrorKind::internal, "SAVE", "存", "save"));
+  };
+  std::atomic<bool> release{false};
+  std::thread slow = hold_writer(release);
+  std::vector<std::thread> ts;
+  std::vector<Status> out(4, Ok{});
+  for (int i = 0; i < 4; ++i) {
+    ts.emplace_back([&, i] {
+      out[i] = store_->write([&](Conn& c) -> Status {
+        SG_TRY(write_one(c, "a" + std::to_string(i), "2026M0" + std::to_string(i + 1)));
+        if (i == 1) return make_error(ErrorKind::invalid, "NOPE", "不", "no");
+        if (i == 2) {  // a duplicate unit: fails when its answer is read (RELEASE on PostgreSQL)
+          UnitRow dup;
+          dup.uscc = "91430200MA4L000001";
+          dup.name = "dup";
+          dup.region = "430202001000";
+          dup.industry = "C1311";
+          return insert_unit(c, dup).ok() ? Status(Ok{}) : Status(make_error(ErrorKind::conflict, "CONFLICT", "冲突", "conflict"));
+        }
+        return Ok{};
+      });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // queue them in this order
+  }
+  release = true;
+  slow.join();
+  for (auto& t : ts) t.join();
+  EXPECT_TRUE(out[0].ok());
+  EXPECT_FALSE(out[1].ok());
+  EXPECT_FALSE(out[2].ok());
+  EXPECT_TRUE(out[3].ok());
+  {
+    auto other = Store::open(db_->target(), 1);
+    ASSERT_TRUE(other.ok()) << other.error().message_en;
+    EXPECT_TRUE((*other)->write([&](Conn& c) { return write_one(c, "b", "2026M05"); }).ok());
+  }
+  EXPECT_TRUE(store_->write([&](Conn& c) { return write_one(c, "c", "2026M06"); }).ok());
+
+  auto rows = store_->read([](Conn& c) { return list_audit(c); }).value();
+  std::vector<std::string> actions;
+  std::string prev(64, '0');
+  for (const auto& r : rows) {
+    actions.push_back(r.action);
+    EXPECT_EQ(r.prev_hash, prev) << "entry " << r.id << " (" << r.action << ") does not follow the one before it";
+    EXPECT_EQ(r.hash, audit_hash(r));
+    prev = r.hash;
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"a0", "a3", "b", "c"}));
+  // One number per kept write, in commit order, none lost to the rolled-back jobs.
+  std::vector<std::pair<std::string, std::int64_t>> seqs;
+  for (const char* p : {"2026M01", "2026M04", "2026M05", "2026M06"}) {
+    auto r = store_->read([&](Conn& c) { return find_submission(c, domain::Scope{}, unit, "F", p); }).value();
+    ASSERT_TRUE(r.has_value()) << p;
+    seqs.emplace_back(p, r->seq);
+  }
+  EXPECT_EQ(seqs, (std::vector<std::pair<std::string, std::int64_t>>{
+                      {"2026M01", 1}, {"2026M04", 2}, {"2026M05", 3}, {"2026M06", 4}}));
+  EXPECT_EQ(store_->read([](Conn& c) { return current_seq(c); }).value(), 4);
+  for (const char* p : {"2026M02", "2026M03"}) {
+    EXPECT_FALSE(store_->read([&](Conn& c) { return find_submission(c, domain::Scope{}, unit, "F", p); }).value())
+        << p << " was rolled back";
+  }
+}
+
 // ---- PostgreSQL only: the connection going away ------------------------------------------------
 
 // Ends every other session on the test database, as a server restart or failover does.
