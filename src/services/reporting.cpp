@@ -105,10 +105,11 @@ Result<ReportingService::Target> ReportingService::resolve(store::Conn& c, const
                       "No such unit, or it is outside your scope");
   }
   t.unit = std::move(*found.unit);
+  // Each period's row, taken out of `found` (each period is asked for once).
   auto row_for = [&](const std::string& p) {
     std::optional<store::SubmissionRow> r;
-    for (const auto& s : found.submissions) {
-      if (s.period == p) r = s;
+    for (auto& s : found.submissions) {
+      if (s.period == p) r = std::move(s);
     }
     return r;
   };
@@ -140,7 +141,8 @@ Result<ReportingService::Target> ReportingService::resolve(store::Conn& c, const
     return r;
   };
   t.prev = sent(prev_p);
-  t.ly = sent(ly_p);
+  // An annual form's previous period is also its period last year (its row was taken above).
+  t.ly = ly_p == prev_p ? t.prev : sent(ly_p);
   return t;
 }
 

@@ -326,23 +326,27 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
   // The submission columns first, so that submission_from reads them; a unit without any of the
   // rows gives one row whose submission columns are NULL. The submissions' scope is on their own
   // region (stamped when written), as in find_submission, not on the unit's region of today.
-  std::string sub_cols;
-  for (std::string_view col : {"id", "unit_id", "form_code", "form_version", "period", "region", "state", "version",
-                               "vals", "explanations", "results", "updated_at", "seq"}) {
-    sub_cols += fmt::format("s.{}, ", col);
-  }
-  sub_cols += "COALESCE(s.first_submitted_at, '')";
-  std::string unit_cols;
-  for (std::string_view col : {"id", "uscc", "uscc_note", "name", "region", "industry", "size", "status", "attributes",
-                               "created_at", "updated_at"}) {
-    unit_cols += fmt::format(", u.{}", col);
-  }
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form) FROM units u "
-      "LEFT JOIN submissions s ON s.unit_id = u.id AND s.form_code = :form AND s.period IN (:p0, :p1, :p2) "
-      "AND substr(s.region, 1, length(:scope_region)) = :scope_region "
-      "WHERE u.id = :id{}",
-      sub_cols, unit_cols, scope_sql(scope, "u.region", "u.id"))));
+  // The statement up to its scope condition, built once (it runs on every submit).
+  static const std::string head = [] {
+    std::string sub_cols;
+    for (std::string_view col : {"id", "unit_id", "form_code", "form_version", "period", "region", "state", "version",
+                                 "vals", "explanations", "results", "updated_at", "seq"}) {
+      sub_cols += fmt::format("s.{}, ", col);
+    }
+    sub_cols += "COALESCE(s.first_submitted_at, '')";
+    std::string unit_cols;
+    for (std::string_view col : {"id", "uscc", "uscc_note", "name", "region", "industry", "size", "status",
+                                 "attributes", "created_at", "updated_at"}) {
+      unit_cols += fmt::format(", u.{}", col);
+    }
+    return fmt::format(
+        "SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form) FROM units u "
+        "LEFT JOIN submissions s ON s.unit_id = u.id AND s.form_code = :form AND s.period IN (:p0, :p1, :p2) "
+        "AND substr(s.region, 1, length(:scope_region)) = :scope_region "
+        "WHERE u.id = :id",
+        sub_cols, unit_cols);
+  }();
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(head + scope_sql(scope, "u.region", "u.id")));
   st.set(":id", unit_id).set(":form", form).set(":p0", periods[0]).set(":p1", periods[1]).set(":p2", periods[2]);
   bind_scope(st, scope);
   constexpr int kSubmissionColCount = 14;
