@@ -298,27 +298,30 @@ Result<std::vector<FormRow>> latest_forms(Conn& c) {
 
 // ---- submissions ------------------------------------------------------------------------------
 
+namespace {
+// A unit's row of a form and period in scope; `documents`: with its three JSON documents parsed.
+Result<std::optional<SubmissionRow>> find_submission_row(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
+                                                         std::string_view form, std::string_view period,
+                                                         bool documents) {
+  static const std::string head = fmt::format(
+      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form AND period = :period", kSubmissionCols);
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(head + scope_sql(scope, "region", "unit_id")));
+  st.set(":unit", unit_id).set(":form", form).set(":period", period);
+  bind_scope(st, scope);
+  return first<SubmissionRow>(st, [documents](const Stmt& s) { return submission_row(s, documents); });
+}
+}  // namespace
+
 Result<std::optional<SubmissionRow>> find_submission(Conn& c, const domain::Scope& scope,
                                                      std::int64_t unit_id, std::string_view form,
                                                      std::string_view period) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form AND period = :period{}",
-      kSubmissionCols, scope_sql(scope, "region", "unit_id"))));
-  st.set(":unit", unit_id).set(":form", form).set(":period", period);
-  bind_scope(st, scope);
-  return first<SubmissionRow>(st, submission_from);
+  return find_submission_row(c, scope, unit_id, form, period, true);
 }
 
 Result<std::optional<SubmissionRow>> find_submission_head(Conn& c, const domain::Scope& scope,
                                                           std::int64_t unit_id, std::string_view form,
                                                           std::string_view period) {
-  // The same statement text as find_submission (one cached statement); only the parsing differs.
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form AND period = :period{}",
-      kSubmissionCols, scope_sql(scope, "region", "unit_id"))));
-  st.set(":unit", unit_id).set(":form", form).set(":period", period);
-  bind_scope(st, scope);
-  return first<SubmissionRow>(st, [](const Stmt& s) { return submission_row(s, false); });
+  return find_submission_row(c, scope, unit_id, form, period, false);
 }
 
 Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
