@@ -198,27 +198,23 @@ Result<Session> AuthService::authenticate(const std::string& token, const PeerCe
   std::string hash = sha256_hex(token);
   // The session and its user in one statement (issue #6: one round trip on PostgreSQL instead of
   // two); the user is looked at only after the session's own checks, as before.
-  std::optional<store::SessionRow> sess;
-  std::optional<store::UserRow> user;
   SG_ASSIGN_OR_RETURN(auto found, store_.read([&](store::Conn& c) { return store::find_session_user(c, hash); }));
-  if (found) {
-    sess = std::move(found->session);
-    user = std::move(found->user);
-  }
   auto now = clock_.now();
-  if (!sess || sess->expires_at <= format_utc(now)) return unauthenticated();
-  if (sess->last_seen <= format_utc(now - config_.idle_timeout)) {
+  if (!found || found->session.expires_at <= format_utc(now)) return unauthenticated();
+  const store::SessionRow& sess = found->session;
+  const std::optional<store::UserRow>& user = found->user;
+  if (sess.last_seen <= format_utc(now - config_.idle_timeout)) {
     (void)store_.write([&](store::Conn& c) { return store::delete_session(c, hash); });
     return make_error(ErrorKind::unauthenticated, "SESSION_IDLE", "长时间未操作，请重新登录",
                       "The session ended after a period of inactivity; please log in again");
   }
   // Recording every request would make each read a write; a minute's resolution is enough.
-  if (sess->last_seen <= format_utc(now - std::chrono::minutes(1))) {
+  if (sess.last_seen <= format_utc(now - std::chrono::minutes(1))) {
     SG_TRY(store_.write([&](store::Conn& c) { return store::touch_session(c, hash, format_utc(now)); }));
   }
   if (!user || user->user.disabled) return unauthenticated();
   SG_TRY(check_cert(user->user, cert));
-  return Session{user->user, "", sess->csrf_token, hash};
+  return Session{user->user, "", sess.csrf_token, hash};
 }
 
 Status AuthService::logout(const std::string& token) {

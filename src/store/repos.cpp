@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace statgov::store {
 
@@ -56,6 +57,36 @@ constexpr const char* kUnitCols =
 
 constexpr int kUnitColCount = 11;
 
+constexpr const char* kUserCols = "id, login, name, role, region, unit_id, password_hash, disabled";
+
+// A column list with each plain column name qualified by `alias` ("id, f(x)" -> "u.id, f(u.x)"):
+// names are qualified where they start, outside string literals, when followed by ',', ')' or the end.
+std::string qualified(std::string_view cols, std::string_view alias) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < cols.size()) {
+    const char ch = cols[i];
+    if (ch == '\'') {  // a literal, copied as is
+      const std::size_t e = cols.find('\'', i + 1);
+      out.append(cols.substr(i, e - i + 1));
+      i = e + 1;
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(ch)) || ch == '_') {
+      std::size_t e = i;
+      while (e < cols.size() && (std::isalnum(static_cast<unsigned char>(cols[e])) || cols[e] == '_')) ++e;
+      const bool call = e < cols.size() && cols[e] == '(';
+      if (!call) out.append(alias).append(".");
+      out.append(cols.substr(i, e - i));
+      i = e;
+      continue;
+    }
+    out.push_back(ch);
+    ++i;
+  }
+  return out;
+}
+
 // The unit whose kUnitCols start at column `base`.
 UnitRow unit_at(const Stmt& st, int base) {
   UnitRow u;
@@ -78,6 +109,7 @@ UnitRow unit_from(const Stmt& st) { return unit_at(st, 0); }
 constexpr const char* kSubmissionCols =
     "id, unit_id, form_code, form_version, period, region, state, version, vals, explanations, results, "
     "updated_at, seq, COALESCE(first_submitted_at, '')";
+constexpr int kSubmissionColCount = 14;
 
 // documents = false: values, explanations and results stay empty (find_submission_head).
 SubmissionRow submission_row(const Stmt& st, bool documents) {
@@ -328,31 +360,17 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
                                               std::string_view form, const std::array<std::string, 3>& periods) {
   // The submission columns first, so that submission_from reads them; a unit without any of the
   // rows gives one row whose submission columns are NULL. The submissions' scope is on their own
-  // region (stamped when written), as in find_submission, not on the unit's region of today.
-  // The statement up to its scope condition, built once (it runs on every submit).
-  static const std::string head = [] {
-    std::string sub_cols;
-    for (std::string_view col : {"id", "unit_id", "form_code", "form_version", "period", "region", "state", "version",
-                                 "vals", "explanations", "results", "updated_at", "seq"}) {
-      sub_cols += fmt::format("s.{}, ", col);
-    }
-    sub_cols += "COALESCE(s.first_submitted_at, '')";
-    std::string unit_cols;
-    for (std::string_view col : {"id", "uscc", "uscc_note", "name", "region", "industry", "size", "status",
-                                 "attributes", "created_at", "updated_at"}) {
-      unit_cols += fmt::format(", u.{}", col);
-    }
-    return fmt::format(
-        "SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form) FROM units u "
-        "LEFT JOIN submissions s ON s.unit_id = u.id AND s.form_code = :form AND s.period IN (:p0, :p1, :p2) "
-        "AND substr(s.region, 1, length(:scope_region)) = :scope_region "
-        "WHERE u.id = :id",
-        sub_cols, unit_cols);
-  }();
+  // region (stamped when written), as in find_submission, not on the unit's region of today. The
+  // statement up to its scope condition is built once (it runs on every submit).
+  static const std::string head = fmt::format(
+      "SELECT {}, {}, (SELECT MAX(version) FROM forms WHERE code = :form) FROM units u "
+      "LEFT JOIN submissions s ON s.unit_id = u.id AND s.form_code = :form AND s.period IN (:p0, :p1, :p2) "
+      "AND substr(s.region, 1, length(:scope_region)) = :scope_region "
+      "WHERE u.id = :id",
+      qualified(kSubmissionCols, "s"), qualified(kUnitCols, "u"));
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(head + scope_sql(scope, "u.region", "u.id")));
   st.set(":id", unit_id).set(":form", form).set(":p0", periods[0]).set(":p1", periods[1]).set(":p2", periods[2]);
   bind_scope(st, scope);
-  constexpr int kSubmissionColCount = 14;
   UnitSubmissions out;
   for (;;) {
     SG_ASSIGN_OR_RETURN(bool row, st.step());
@@ -691,14 +709,14 @@ Result<std::int64_t> insert_user(Conn& c, const UserRow& u, std::string_view now
 
 Result<std::optional<UserRow>> find_user_by_login(Conn& c, std::string_view login) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT id, login, name, role, region, unit_id, password_hash, disabled FROM users WHERE login = :login"));
+      fmt::format("SELECT {} FROM users WHERE login = :login", kUserCols)));
   st.set(":login", login);
   return first<UserRow>(st, user_from);
 }
 
 Result<std::optional<UserRow>> find_user(Conn& c, std::int64_t id) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT id, login, name, role, region, unit_id, password_hash, disabled FROM users WHERE id = :id"));
+      fmt::format("SELECT {} FROM users WHERE id = :id", kUserCols)));
   st.set(":id", id);
   return first<UserRow>(st, user_from);
 }
@@ -724,16 +742,6 @@ Status insert_session(Conn& c, const SessionRow& s) {
   return st.exec();
 }
 
-Result<std::optional<SessionRow>> find_session(Conn& c, std::string_view token_hash) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT token_hash, user_id, csrf_token, created_at, expires_at, COALESCE(last_seen, created_at) FROM sessions "
-      "WHERE token_hash = :hash"));
-  st.set(":hash", token_hash);
-  return first<SessionRow>(st, [](const Stmt& s) {
-    return SessionRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.text(5)};
-  });
-}
-
 Status delete_session(Conn& c, std::string_view token_hash) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("DELETE FROM sessions WHERE token_hash = :hash"));
   st.set(":hash", token_hash);
@@ -747,14 +755,12 @@ Status touch_session(Conn& c, std::string_view token_hash, std::string_view now)
 }
 
 Result<std::optional<SessionUser>> find_session_user(Conn& c, std::string_view token_hash) {
-  std::string user_cols;
-  for (std::string_view col : {"id", "login", "name", "role", "region", "unit_id", "password_hash", "disabled"}) {
-    user_cols += fmt::format(", u.{}", col);
-  }
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
-      "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at, COALESCE(s.last_seen, s.created_at){} "
+  // Built once: it runs on every authenticated request.
+  static const std::string sql = fmt::format(
+      "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at, COALESCE(s.last_seen, s.created_at), {} "
       "FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = :hash",
-      user_cols)));
+      qualified(kUserCols, "u"));
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(sql));
   st.set(":hash", token_hash);
   return first<SessionUser>(st, [](const Stmt& s) {
     SessionUser out{SessionRow{s.text(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.text(5)}, std::nullopt};

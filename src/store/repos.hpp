@@ -220,7 +220,6 @@ struct SessionRow {
   std::string last_seen;
 };
 Status insert_session(Conn& c, const SessionRow& s);
-Result<std::optional<SessionRow>> find_session(Conn& c, std::string_view token_hash);
 // The session and its user in one statement (every authenticated request, issue #6). `user` is
 // empty if the session's user row is gone.
 struct SessionUser {
