@@ -159,13 +159,15 @@ const Rollup kAll[] = {Rollup::city,     Rollup::county, Rollup::township,      
 // (a): recompute every cell from the rows, then read all 7 rollups x 2 state groups, with growth.
 std::size_t recompute_all(const Cube& cur, const Cube& prev, int threads) {
   PairCells cells = recompute_pair(cur, prev, threads);
+  // All 7 rollups of a kind at once (one read of each grid; the same rows as one by one), the six
+  // sets of tables on the threads.
+  const StateGroup groups[] = {StateGroup::accepted, StateGroup::submitted_or_later};
   std::size_t rows = 0;
-  // All 7 rollups of a kind at once (one read of each grid; the same rows as one by one).
-  for (StateGroup g : {StateGroup::accepted, StateGroup::submitted_or_later}) {
-    for (const auto& t : rollups(cells.current, cur.dictionaries(), kAll, g)) rows += t.size();
-    for (const auto& t : rollups(cells.previous, prev.dictionaries(), kAll, g)) rows += t.size();
-    for (const auto& t : growth_rollups(cells.comparable, cur.dictionaries(), kAll, g))
-      rows += t.size();
+  for (const PairTables& p :
+       pair_rollups(cells, cur.dictionaries(), prev.dictionaries(), kAll, groups, threads)) {
+    for (const auto* set : {&p.current, &p.previous})
+      for (const auto& t : *set) rows += t.size();
+    for (const auto& t : p.growth) rows += t.size();
   }
   return rows;
 }

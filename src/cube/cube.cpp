@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cmath>
 #include <cstdlib>
@@ -1881,6 +1882,35 @@ PairCells recompute_pair(const Cube& current, const Cube& previous, int threads)
   out.comparable = comparable_from(p, current);
   out.previous = previous.units() > 0 && current.units() > 0 ? cells_from(q, previous)
                                                              : recompute_cells(previous, threads);
+  return out;
+}
+
+std::vector<PairTables> pair_rollups(const PairCells& cells, const Dictionaries& current,
+                                     const Dictionaries& previous, std::span<const Rollup> by,
+                                     std::span<const StateGroup> groups, int threads) {
+  std::vector<PairTables> out(groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) out[g].group = groups[g];
+  // Job 3g + j: table set j (growth, current, previous) of group g. The growth tables read three
+  // arrays and the others two, so they go first; each thread takes the next job left.
+  const std::size_t jobs = 3 * groups.size();
+  std::atomic<std::size_t> next{0};
+  auto work = [&](int) {
+    for (std::size_t job; (job = next.fetch_add(1)) < jobs;) {
+      PairTables& t = out[job / 3];
+      switch (job % 3) {
+        case 0:
+          t.growth = growth_rollups(cells.comparable, current, by, t.group);
+          break;
+        case 1:
+          t.current = rollups(cells.current, current, by, t.group);
+          break;
+        default:
+          t.previous = rollups(cells.previous, previous, by, t.group);
+      }
+    }
+  };
+  const std::size_t wanted = static_cast<std::size_t>(std::max(threads, 1));
+  on_threads(static_cast<int>(std::min(wanted, std::max<std::size_t>(jobs, 1))), work);
   return out;
 }
 

@@ -283,6 +283,19 @@ struct PairCells {
   ComparableCells comparable;
 };
 PairCells recompute_pair(const Cube& current, const Cube& previous, int threads);
+
+// The tables of a pair of periods for one state group: the rollups `by` of the current and the
+// previous period's cells, and their growth on comparable units.
+struct PairTables {
+  StateGroup group = StateGroup::accepted;
+  std::vector<std::vector<RollupRow>> current, previous;
+  std::vector<std::vector<GrowthRow>> growth;
+};
+// PairTables for each of `groups`, each table equal to rollups() / growth_rollups() (the same
+// functions compute them); the 3 x groups computations shared among `threads` threads.
+std::vector<PairTables> pair_rollups(const PairCells& cells, const Dictionaries& current,
+                                     const Dictionaries& previous, std::span<const Rollup> by,
+                                     std::span<const StateGroup> groups, int threads);
 // Which build of the recompute kernel runs here: "AVX-512", "AVX2" or "baseline x86-64 (SSE2)",
 // the best the CPU has (the environment variable STATGOV_CUBE_KERNEL=avx2 or =base asks for a
 // lesser one; the tests check every build that way).

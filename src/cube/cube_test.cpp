@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <new>
 #include <random>
@@ -156,6 +157,37 @@ void check_rollups(const Cells& cells, const Dictionaries& dict, const Model& m,
         }
       }
     }
+}
+
+// Bit for bit (growth is NaN where it has no base).
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+void expect_same_tables(const std::vector<std::vector<RollupRow>>& got,
+                        const std::vector<std::vector<RollupRow>>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t t = 0; t < got.size(); ++t) {
+    ASSERT_EQ(got[t].size(), want[t].size()) << "table " << t;
+    for (std::size_t r = 0; r < got[t].size(); ++r) {
+      EXPECT_TRUE(got[t][r].key == want[t][r].key && got[t][r].units == want[t][r].units &&
+                  same_bits(got[t][r].sum, want[t][r].sum) && got[t][r].count == want[t][r].count)
+          << "table " << t << " row " << r;
+    }
+  }
+}
+void expect_same_tables(const std::vector<std::vector<GrowthRow>>& got,
+                        const std::vector<std::vector<GrowthRow>>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t t = 0; t < got.size(); ++t) {
+    ASSERT_EQ(got[t].size(), want[t].size()) << "table " << t;
+    for (std::size_t r = 0; r < got[t].size(); ++r) {
+      const GrowthRow &a = got[t][r], &b = want[t][r];
+      EXPECT_TRUE(a.key == b.key && same_bits(a.current, b.current) &&
+                  same_bits(a.previous, b.previous) && a.units == b.units &&
+                  same_bits(a.growth, b.growth))
+          << "table " << t << " row " << r;
+    }
+  }
 }
 
 void check_growth(const ComparableCells& cells, const Dictionaries& dict, const Model& cur,
@@ -414,6 +446,26 @@ TEST(Cube, ClusteredRecomputeMatchesNaive) {
         Cube copy = cur;
         copy.recompute(2);
         check_rollups(copy.cells(), cur.dictionaries(), mcur, K, "clustered Cube::recompute");
+      }
+      // All the tables of the pair at once, on 1 to 3 threads: each the same as rollups() or
+      // growth_rollups() gives for its cells, dictionaries and group (checked against the model
+      // above).
+      const PairCells full = recompute_pair(cur, prev, 2);
+      const StateGroup groups[] = {StateGroup::submitted_or_later, StateGroup::accepted};
+      for (int threads : {1, 2, 3}) {
+        SCOPED_TRACE(threads);
+        const auto tables =
+            pair_rollups(full, cur.dictionaries(), prev.dictionaries(), kRollups, groups, threads);
+        ASSERT_EQ(tables.size(), std::size(groups));
+        for (std::size_t g = 0; g < std::size(groups); ++g) {
+          EXPECT_EQ(tables[g].group, groups[g]);
+          expect_same_tables(tables[g].current,
+                             rollups(full.current, cur.dictionaries(), kRollups, groups[g]));
+          expect_same_tables(tables[g].previous,
+                             rollups(full.previous, prev.dictionaries(), kRollups, groups[g]));
+          expect_same_tables(tables[g].growth, growth_rollups(full.comparable, cur.dictionaries(),
+                                                              kRollups, groups[g]));
+        }
       }
     };
     check_all("after cluster");
