@@ -250,22 +250,28 @@ void ComparableCells::fit(const Dictionaries& dict) {
 
 // --- rollups from cells -------------------------------------------------------------------------
 
-// Several rollups in one pass over each grid: a cell's figures are read once and added to its row
-// in every rollup asked for (reading the grids once per rollup cost more than the adds).
-std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionaries& dict,
-                                            std::span<const Rollup> bys, StateGroup group) {
+// Several rollups, for several state groups, in one pass over each grid: a cell's figures are
+// read once (from memory; the grids are larger than the caches) and added to its row in every
+// rollup and group asked for (reading the grids once per rollup cost more than the adds). Each
+// (group, rollup) adds its cells in cell order, so its rows are the same as when asked alone.
+// Result [g][i]: rollup by[i] of groups[g].
+std::vector<std::vector<std::vector<RollupRow>>> grouped_rollups(
+    const Cells& cells, const Dictionaries& dict, std::span<const Rollup> bys,
+    std::span<const StateGroup> groups) {
   const std::size_t k = static_cast<std::size_t>(cells.cds.k);
   struct Out {
     Slotter slotter;
+    StateGroup group;
     std::vector<RollupRow> rows;
     std::vector<bool> used;
   };
   std::vector<Out> outs;
-  for (Rollup by : bys) {
-    Slotter slotter{by, dict};
-    const std::size_t n = slotter.slots();
-    outs.push_back({slotter, std::vector<RollupRow>(n), std::vector<bool>(n, false)});
-  }
+  for (StateGroup group : groups)
+    for (Rollup by : bys) {
+      Slotter slotter{by, dict};
+      const std::size_t n = slotter.slots();
+      outs.push_back({slotter, group, std::vector<RollupRow>(n), std::vector<bool>(n, false)});
+    }
   for (const bool township : {false, true}) {
     const Grid& g = township ? cells.ts : cells.cds;
     const std::vector<std::uint32_t>& states = township ? cells.ts_states : cells.cds_states;
@@ -293,7 +299,7 @@ std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionari
         for (int s = 0; s < kStateCount; ++s) row.units[s] += st[s];
         double* sum = row.sum.data();
         std::uint32_t* count = row.count.data();
-        for (int b : bands_of(group)) {
+        for (int b : bands_of(o.group)) {
           const double* cs = &g.sum[g.at(c, b)];
           const std::uint32_t* cn = &g.count[g.at(c, b)];
           for (std::size_t i = 0; i < k; ++i) sum[i] += cs[i], count[i] += cn[i];
@@ -301,16 +307,22 @@ std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionari
       }
     }
   }
-  std::vector<std::vector<RollupRow>> result;
-  for (Out& o : outs) {
+  std::vector<std::vector<std::vector<RollupRow>>> result(groups.size());
+  for (std::size_t i = 0; i < outs.size(); ++i) {
+    Out& o = outs[i];
     std::vector<RollupRow> rows;
     for (std::size_t s = 0; s < o.rows.size(); ++s)
       if (o.used[s]) rows.push_back(std::move(o.rows[s]));
     std::sort(rows.begin(), rows.end(),
               [](const RollupRow& a, const RollupRow& b) { return a.key < b.key; });
-    result.push_back(std::move(rows));
+    result[i / bys.size()].push_back(std::move(rows));
   }
   return result;
+}
+
+std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionaries& dict,
+                                            std::span<const Rollup> bys, StateGroup group) {
+  return std::move(grouped_rollups(cells, dict, bys, {&group, 1})[0]);
 }
 
 std::vector<RollupRow> rollup(const Cells& cells, const Dictionaries& dict, Rollup by,
@@ -318,21 +330,24 @@ std::vector<RollupRow> rollup(const Cells& cells, const Dictionaries& dict, Roll
   return std::move(rollups(cells, dict, {&by, 1}, group)[0]);
 }
 
-std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
-                                                   const Dictionaries& dict,
-                                                   std::span<const Rollup> bys, StateGroup group) {
+// As grouped_rollups, for growth.
+std::vector<std::vector<std::vector<GrowthRow>>> grouped_growth_rollups(
+    const ComparableCells& cells, const Dictionaries& dict, std::span<const Rollup> bys,
+    std::span<const StateGroup> groups) {
   const std::size_t k = static_cast<std::size_t>(cells.cds.k);
   struct Out {
     Slotter slotter;
+    StateGroup group;
     std::vector<GrowthRow> rows;
     std::vector<bool> used;
   };
   std::vector<Out> outs;
-  for (Rollup by : bys) {
-    Slotter slotter{by, dict};
-    const std::size_t n = slotter.slots();
-    outs.push_back({slotter, std::vector<GrowthRow>(n), std::vector<bool>(n, false)});
-  }
+  for (StateGroup group : groups)
+    for (Rollup by : bys) {
+      Slotter slotter{by, dict};
+      const std::size_t n = slotter.slots();
+      outs.push_back({slotter, group, std::vector<GrowthRow>(n), std::vector<bool>(n, false)});
+    }
   for (const bool township : {false, true}) {
     const Grid& g = township ? cells.ts : cells.cds;
     bool wanted = false;
@@ -340,14 +355,20 @@ std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
     if (!wanted) continue;
     const std::size_t n_cells = g.cells();
     for (std::size_t c = 0; c < n_cells; ++c) {
-      bool any = false;
-      for (int b : bands_of(group)) {
-        const std::uint32_t* cnt = &g.count[g.at(c, b)];
-        for (std::size_t i = 0; i < k && !any; ++i) any = cnt[i] != 0;
+      // Whether the cell has a comparable unit in a group asked for (for some indicator).
+      bool in_group[2] = {false, false};
+      for (int gi = 0; gi < 2; ++gi) {
+        const StateGroup group = gi == 0 ? StateGroup::accepted : StateGroup::submitted_or_later;
+        if (std::find(groups.begin(), groups.end(), group) == groups.end()) continue;
+        for (int b : bands_of(group)) {
+          const std::uint32_t* cnt = &g.count[g.at(c, b)];
+          for (std::size_t i = 0; i < k && !in_group[gi]; ++i) in_group[gi] = cnt[i] != 0;
+        }
       }
-      if (!any) continue;
+      if (!in_group[0] && !in_group[1]) continue;
       for (Out& o : outs) {
         if ((o.slotter.by == Rollup::township) != township) continue;
+        if (!in_group[o.group == StateGroup::accepted ? 0 : 1]) continue;
         CellKey key;
         const std::size_t slot =
             township ? o.slotter.township_slot(c, key) : o.slotter.slot(c, key);
@@ -362,7 +383,7 @@ std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
         double* cur = row.current.data();
         double* prev = row.previous.data();
         std::uint32_t* units = row.units.data();
-        for (int b : bands_of(group)) {
+        for (int b : bands_of(o.group)) {
           const std::size_t at = g.at(c, b);
           const double* cs = &g.sum[at];
           const double* ps = &g.second[at];
@@ -372,23 +393,30 @@ std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
       }
     }
   }
-  std::vector<std::vector<GrowthRow>> result;
-  for (Out& o : outs) {
+  std::vector<std::vector<std::vector<GrowthRow>>> result(groups.size());
+  for (std::size_t i = 0; i < outs.size(); ++i) {
+    Out& o = outs[i];
     std::vector<GrowthRow> rows;
     for (std::size_t s = 0; s < o.rows.size(); ++s) {
       if (!o.used[s]) continue;
       GrowthRow& r = o.rows[s];
       r.growth.resize(k);
-      for (std::size_t i = 0; i < k; ++i)
-        r.growth[i] =
-            (r.units[i] == 0 || r.previous[i] == 0.0) ? kNaN : r.current[i] / r.previous[i] - 1.0;
+      for (std::size_t j = 0; j < k; ++j)
+        r.growth[j] =
+            (r.units[j] == 0 || r.previous[j] == 0.0) ? kNaN : r.current[j] / r.previous[j] - 1.0;
       rows.push_back(std::move(r));
     }
     std::sort(rows.begin(), rows.end(),
               [](const GrowthRow& a, const GrowthRow& b) { return a.key < b.key; });
-    result.push_back(std::move(rows));
+    result[i / bys.size()].push_back(std::move(rows));
   }
   return result;
+}
+
+std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
+                                                   const Dictionaries& dict,
+                                                   std::span<const Rollup> bys, StateGroup group) {
+  return std::move(grouped_growth_rollups(cells, dict, bys, {&group, 1})[0]);
 }
 
 std::vector<GrowthRow> growth_rollup(const ComparableCells& cells, const Dictionaries& dict,
@@ -1888,29 +1916,25 @@ PairCells recompute_pair(const Cube& current, const Cube& previous, int threads)
 std::vector<PairTables> pair_rollups(const PairCells& cells, const Dictionaries& current,
                                      const Dictionaries& previous, std::span<const Rollup> by,
                                      std::span<const StateGroup> groups, int threads) {
-  std::vector<PairTables> out(groups.size());
-  for (std::size_t g = 0; g < groups.size(); ++g) out[g].group = groups[g];
-  // Job 3g + j: table set j (growth, current, previous) of group g. The growth tables read three
-  // arrays and the others two, so they go first; each thread takes the next job left.
-  const std::size_t jobs = 3 * groups.size();
-  std::atomic<std::size_t> next{0};
+  // Three jobs, each one pass over one period's grids for every group: the growth tables (the
+  // comparable grids, three arrays), the current and the previous period's (two arrays each).
+  std::vector<std::vector<std::vector<GrowthRow>>> growth;
+  std::vector<std::vector<std::vector<RollupRow>>> own[2];
+  std::atomic<int> next{0};
   auto work = [&](int) {
-    for (std::size_t job; (job = next.fetch_add(1)) < jobs;) {
-      PairTables& t = out[job / 3];
-      switch (job % 3) {
-        case 0:
-          t.growth = growth_rollups(cells.comparable, current, by, t.group);
-          break;
-        case 1:
-          t.current = rollups(cells.current, current, by, t.group);
-          break;
-        default:
-          t.previous = rollups(cells.previous, previous, by, t.group);
-      }
+    for (int job; (job = next.fetch_add(1)) < 3;) {
+      if (job == 0)
+        growth = grouped_growth_rollups(cells.comparable, current, by, groups);
+      else if (job == 1)
+        own[0] = grouped_rollups(cells.current, current, by, groups);
+      else
+        own[1] = grouped_rollups(cells.previous, previous, by, groups);
     }
   };
-  const std::size_t wanted = static_cast<std::size_t>(std::max(threads, 1));
-  on_threads(static_cast<int>(std::min(wanted, std::max<std::size_t>(jobs, 1))), work);
+  on_threads(std::clamp(threads, 1, 3), work);
+  std::vector<PairTables> out(groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    out[g] = {groups[g], std::move(own[0][g]), std::move(own[1][g]), std::move(growth[g])};
   return out;
 }
 

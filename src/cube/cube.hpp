@@ -291,8 +291,9 @@ struct PairTables {
   std::vector<std::vector<RollupRow>> current, previous;
   std::vector<std::vector<GrowthRow>> growth;
 };
-// PairTables for each of `groups`, each table equal to rollups() / growth_rollups() (the same
-// functions compute them); the 3 x groups computations shared among `threads` threads.
+// PairTables for each of `groups`, each table the same as rollups() / growth_rollups() give: one
+// pass over each of the three pairs of grids (current, previous, comparable) for all the groups,
+// the passes shared among `threads` threads.
 std::vector<PairTables> pair_rollups(const PairCells& cells, const Dictionaries& current,
                                      const Dictionaries& previous, std::span<const Rollup> by,
                                      std::span<const StateGroup> groups, int threads);
