@@ -10,9 +10,11 @@
 #       the archive_command: copy one WAL file into the archive (fsynced, then renamed into place)
 #   deploy/pg_backup.sh base CONNINFO BACKUP_DIR
 #       pg_basebackup of the running server into BACKUP_DIR (must not exist), then pg_verifybackup
-#   deploy/pg_backup.sh restore BACKUP_DIR ARCHIVE_DIR NEW_DATA_DIR
+#   deploy/pg_backup.sh restore BACKUP_DIR ARCHIVE_DIR NEW_DATA_DIR [--to-time TIME]
 #       a new data folder from the base backup, set to replay the archive to its end and promote;
-#       start PostgreSQL on it afterwards (pg_ctl start, or your service manager)
+#       with --to-time, only the transactions committed at or before TIME (a timestamp with its
+#       zone, e.g. '2026-11-27 08:50:00+08'), then promote: the database as it was at that moment.
+#       Start PostgreSQL on it afterwards (pg_ctl start, or your service manager)
 #   deploy/pg_backup.sh check CONNINFO
 #       PostgreSQL's own consistency check of a database (pg_amcheck: every table and B-tree index,
 #       --heapallindexed); exits non-zero on any corruption
@@ -26,7 +28,7 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 die() { echo "pg_backup: $*" >&2; exit 1; }
 usage() {
-  die "usage: deploy/pg_backup.sh settings ARCHIVE_DIR | archive-wal WAL_PATH WAL_NAME ARCHIVE_DIR | base CONNINFO BACKUP_DIR | restore BACKUP_DIR ARCHIVE_DIR NEW_DATA_DIR | check CONNINFO"
+  die "usage: deploy/pg_backup.sh settings ARCHIVE_DIR | archive-wal WAL_PATH WAL_NAME ARCHIVE_DIR | base CONNINFO BACKUP_DIR | restore BACKUP_DIR ARCHIVE_DIR NEW_DATA_DIR [--to-time TIME] | check CONNINFO"
 }
 as_postgres() {
   if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
@@ -89,7 +91,15 @@ EOF
     ;;
 
   restore)
-    [ $# -eq 3 ] || usage
+    [ $# -eq 3 ] || [ $# -eq 5 ] || usage
+    target=""
+    if [ $# -eq 5 ]; then
+      [ "$4" = --to-time ] || usage
+      target=$5
+      # It goes into postgresql.auto.conf between quotes: digits, separators and a zone only.
+      [[ "$target" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[\ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?\ ?([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$ ]] ||
+        die "--to-time wants a timestamp with its zone, e.g. '2026-11-27 08:50:00+08' (got: $target)"
+    fi
     backup=$(abs "$1")
     archive=$(abs "$2")
     new=$(abs "$3")
@@ -107,8 +117,16 @@ EOF
 restore_command = 'cp "$archive/%f" "%p"'
 recovery_target_timeline = 'latest'
 EOF
+    if [ -n "$target" ]; then
+      # Stop after the last transaction committed at or before the target (inclusive), then open
+      # for writes. Should the archive end before the target, PostgreSQL stops with "recovery
+      # ended before configured recovery target was reached" rather than open a partial copy.
+      printf "recovery_target_time = '%s'\nrecovery_target_action = 'promote'\n" "$target" >>"$new/postgresql.auto.conf"
+    fi
     as_postgres touch "$new/recovery.signal"
-    echo "pg_backup: $new is ready; start PostgreSQL on it: it replays $archive to the end, then opens for writes"
+    until="to the end"
+    [ -z "$target" ] || until="up to $target"
+    echo "pg_backup: $new is ready; start PostgreSQL on it: it replays $archive $until, then opens for writes"
     ;;
 
   check)

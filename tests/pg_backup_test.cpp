@@ -12,6 +12,9 @@
 //     reach the restored copy only through the archive, which shows the archive is replayed);
 //   - `statgov audit verify` passes on the restored database;
 //   - `pg_backup.sh check` (pg_amcheck: every table and B-tree index, --heapallindexed) passes.
+// And a point-in-time restore (`pg_backup.sh restore ... --to-time T`, T the primary's clock after
+// the clients' last answer, a few more submissions acknowledged after T): it holds every
+// submission acknowledged before T and none of those after.
 // It needs root (the cluster runs as the postgres user) and runs in the PostgreSQL pass of the
 // test command (STATGOV_TEST_PG set); otherwise it skips and says why.
 #include "harness.hpp"
@@ -31,6 +34,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <random>
 
 namespace statgov::testing {
@@ -94,7 +98,7 @@ class Cluster {
   bool running_ = false;
 };
 
-enum class Phase { before_backup, during_backup, after_backup };
+enum class Phase { before_backup, during_backup, after_backup, after_target_time };
 
 struct Acked {
   std::string key;
@@ -238,6 +242,24 @@ TEST(PgBackup, BaseBackupUnderLoadRestoresEveryAcknowledgedSubmission) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // writes go on after it, too
   joined();
   ASSERT_EQ(base.code, 0) << base.out;
+  // The moment a point-in-time restore goes back to: the primary's clock after every answer so far
+  // arrived. Then a few more submissions (periods no client used), each committed after it.
+  auto at = primary.psql("postgres", "SELECT now()::text");
+  ASSERT_EQ(at.code, 0) << at.out;
+  const std::string target_time = at.out.substr(0, at.out.find('\n'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    kill9::Conn conn(port);
+    for (int m = 1; m <= 8; ++m) {
+      const kill9::Target t{units[static_cast<std::size_t>(m) % units.size()], 2010, m};
+      const std::string key = "pgb-late-" + std::to_string(m);
+      auto [status, body] =
+          conn.request("POST", t.path(), json{{"values", kill9::values_for(t.unit, t.month)}}.dump(), token, key);
+      ASSERT_EQ(status, 200) << body;
+      auto j = json::parse(body, nullptr, false);
+      acked.push_back({key, t, j.value("id", std::int64_t{0}), j.value("version", 0), Phase::after_target_time});
+    }
+  }
   // Close the current WAL file so the archive holds every write acknowledged so far.
   auto wal = primary.psql("postgres", "SELECT pg_walfile_name(pg_switch_wal())");
   ASSERT_EQ(wal.code, 0) << wal.out;
@@ -328,13 +350,45 @@ TEST(PgBackup, BaseBackupUnderLoadRestoresEveryAcknowledgedSubmission) {
     }
     return Ok{};
   }).ok());
-  for (auto p : {Phase::before_backup, Phase::during_backup, Phase::after_backup}) {
+  for (auto p : {Phase::before_backup, Phase::during_backup, Phase::after_backup, Phase::after_target_time}) {
     EXPECT_EQ(missing[p], 0) << "acknowledged submissions missing from the restored database, phase " << static_cast<int>(p);
     EXPECT_EQ(not_once[p], 0) << "not exactly once with version, event, audit entry and key, phase " << static_cast<int>(p);
   }
   // Writable after the restore (promoted, not a standby).
   auto write = restored.psql("statgov", "CREATE TABLE restore_probe (x int); DROP TABLE restore_probe");
   EXPECT_EQ(write.code, 0) << write.out;
+  restored.stop("fast");
+
+  // 6. Point-in-time restore to target_time, from the same backup and archive (which now also holds
+  // the first restore's new timeline, branched after target_time: recovery follows it up to there).
+  auto pitr = shell(script() + " restore " + (dir / "backup").string() + " " + (dir / "archive").string() + " " +
+                    (dir / "pitr").string() + " --to-time '" + target_time + "'");
+  ASSERT_EQ(pitr.code, 0) << pitr.out;
+  Cluster back(dir / "pitr", dir / "sock");
+  started = back.start();
+  ASSERT_EQ(started.code, 0) << started.out;
+  promoted = false;
+  for (int i = 0; i < 300 && !promoted; ++i) {
+    promoted = back.psql("postgres", "SELECT pg_is_in_recovery()").out == "f\n";
+    if (!promoted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(promoted) << "the point-in-time restore did not open within 30 s";
+  auto keys = back.psql("statgov", "SELECT key FROM idempotency");
+  ASSERT_EQ(keys.code, 0) << keys.out;
+  std::set<std::string> kept;
+  for (std::size_t at_line = 0, end; (end = keys.out.find('\n', at_line)) != std::string::npos; at_line = end + 1)
+    kept.insert(keys.out.substr(at_line, end - at_line));
+  std::map<Phase, long> kept_per_phase;
+  for (const auto& a : acked) kept_per_phase[a.phase] += kept.count(a.key);
+  EXPECT_EQ(kept_per_phase[Phase::before_backup] + kept_per_phase[Phase::during_backup] +
+                kept_per_phase[Phase::after_backup],
+            per_phase[Phase::before_backup] + per_phase[Phase::during_backup] + per_phase[Phase::after_backup])
+      << "every submission acknowledged before " << target_time;
+  EXPECT_EQ(kept_per_phase[Phase::after_target_time], 0) << "none acknowledged after " << target_time;
+  auto late = back.psql("statgov", "SELECT count(*) FROM submissions WHERE period LIKE '2010M%'");
+  EXPECT_EQ(late.out, "0\n") << late.out;
+  auto verify_pitr = run_statgov("--db '" + back.url("statgov") + "' --data " + data + " audit verify");
+  EXPECT_EQ(verify_pitr.code, 0) << verify_pitr.out;
   std::cout << "  whole test " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t_start).count()
             << " ms\n";
   cleanup.keep = HasFailure();
@@ -357,6 +411,14 @@ TEST(PgBackup, ScriptRefusesBadUse) {
       {"base onlyone", "usage"},
       {"base postgresql://x@127.0.0.1:1/x " + (dir / "exists").string(), "exists already"},
       {"restore " + (dir / "exists").string() + " " + dir.string() + " " + (dir / "new").string(), "not a base backup"},
+      {"restore " + (dir / "exists").string() + " " + dir.string() + " " + (dir / "new").string() + " --at now", "usage"},
+      // The target time goes into postgresql.auto.conf: anything but a timestamp with a zone is refused.
+      {"restore " + (dir / "exists").string() + " " + dir.string() + " " + (dir / "new").string() +
+           " --to-time \"2026-11-27 08:00:00+08'\nrestore_command = 'x'\"",
+       "wants a timestamp with its zone"},
+      {"restore " + (dir / "exists").string() + " " + dir.string() + " " + (dir / "new").string() +
+           " --to-time '2026-11-27 08:00:00'",
+       "wants a timestamp with its zone"},
       {"archive-wal /nonexistent/wal 000000010000000000000001 " + dir.string(), "no WAL file"},
       {"archive-wal /etc/hostname x " + (dir / "nope").string(), "does not exist"},
   };
