@@ -163,30 +163,21 @@ void check_rollups(const Cells& cells, const Dictionaries& dict, const Model& m,
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
-void expect_same_tables(const std::vector<std::vector<RollupRow>>& got,
-                        const std::vector<std::vector<RollupRow>>& want) {
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t t = 0; t < got.size(); ++t) {
-    ASSERT_EQ(got[t].size(), want[t].size()) << "table " << t;
-    for (std::size_t r = 0; r < got[t].size(); ++r) {
-      EXPECT_TRUE(got[t][r].key == want[t][r].key && got[t][r].units == want[t][r].units &&
-                  same_bits(got[t][r].sum, want[t][r].sum) && got[t][r].count == want[t][r].count)
-          << "table " << t << " row " << r;
-    }
-  }
+bool same_row(const RollupRow& a, const RollupRow& b) {
+  return a.key == b.key && a.units == b.units && same_bits(a.sum, b.sum) && a.count == b.count;
 }
-void expect_same_tables(const std::vector<std::vector<GrowthRow>>& got,
-                        const std::vector<std::vector<GrowthRow>>& want) {
+bool same_row(const GrowthRow& a, const GrowthRow& b) {
+  return a.key == b.key && same_bits(a.current, b.current) && same_bits(a.previous, b.previous) &&
+         a.units == b.units && same_bits(a.growth, b.growth);
+}
+template <class Row>
+void expect_same_tables(const std::vector<std::vector<Row>>& got,
+                        const std::vector<std::vector<Row>>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t t = 0; t < got.size(); ++t) {
     ASSERT_EQ(got[t].size(), want[t].size()) << "table " << t;
-    for (std::size_t r = 0; r < got[t].size(); ++r) {
-      const GrowthRow &a = got[t][r], &b = want[t][r];
-      EXPECT_TRUE(a.key == b.key && same_bits(a.current, b.current) &&
-                  same_bits(a.previous, b.previous) && a.units == b.units &&
-                  same_bits(a.growth, b.growth))
-          << "table " << t << " row " << r;
-    }
+    for (std::size_t r = 0; r < got[t].size(); ++r)
+      EXPECT_TRUE(same_row(got[t][r], want[t][r])) << "table " << t << " row " << r;
   }
 }
 
