@@ -10,9 +10,9 @@ namespace statgov::store {
 
 namespace {
 
-// Held for the length of a write transaction (and of the migrations) by every statgov process on
-// one PostgreSQL database: "statgov" in ASCII.
-constexpr const char* kPgBegin = "BEGIN; SELECT pg_advisory_xact_lock(32497584235310966)";
+// Held for the length of a write transaction (each writer batch, and the migrations) by every
+// statgov process on one PostgreSQL database. The key is "statgov" in ASCII.
+constexpr const char* kPgWriteLock = "SELECT pg_advisory_xact_lock(32497584235310966)";
 
 const std::vector<Migration>& migrations_for(Dialect d) {
   return d == Dialect::postgres ? postgres_migrations() : sqlite_migrations();
@@ -20,7 +20,7 @@ const std::vector<Migration>& migrations_for(Dialect d) {
 
 Status migrate(Conn& c) {
   // One transaction for all pending steps: the schema ends at the old version or the newest.
-  SG_TRY(c.exec_script(c.dialect() == Dialect::postgres ? kPgBegin : "BEGIN IMMEDIATE"));
+  SG_TRY(c.exec_script(c.dialect() == Dialect::postgres ? std::string("BEGIN; ") + kPgWriteLock : "BEGIN IMMEDIATE"));
   auto run = [&]() -> Status {
     SG_TRY(c.exec_script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
     int have = 0;
@@ -58,7 +58,7 @@ Status migrate(Conn& c) {
 Status pg_begin(Conn& c) {
   SG_TRY(c.exec_script("BEGIN"));
   {
-    SG_ASSIGN_OR_RETURN(auto lock, c.prepare("SELECT pg_advisory_xact_lock(32497584235310966)"));
+    SG_ASSIGN_OR_RETURN(auto lock, c.prepare(kPgWriteLock));
     SG_TRY(lock.exec());
   }
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
