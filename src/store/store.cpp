@@ -279,7 +279,8 @@ void Store::writer_loop() {
       return writer_exec("COMMIT");
     };
     Status commit = lost ? Status(*lost) : begin.ok() ? commit_batch() : begin;
-    // Never kept across batches: another process may write before the next one.
+    // Never kept across batches: another process may write before the next one. The one place the
+    // cache is dropped, whatever became of the batch (its BEGIN failing included).
     writer_->write_cache_slot().reset();
     if (!commit.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
@@ -302,7 +303,8 @@ void Store::writer_loop() {
 
 Status Store::begin_batch() {
   if (dialect_ == Dialect::sqlite) return writer_exec("BEGIN IMMEDIATE");
-  writer_->write_cache_slot().reset();
+  // NOTE: the writer's cache is empty here: writer_loop resets it at the end of every batch,
+  // this one's failed BEGIN included; pg_begin sets it only once it has read both values.
   SG_TRY(writer_->ensure_connected());
   Status begin = pg_begin(*writer_);
   // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can
@@ -310,10 +312,7 @@ Status Store::begin_batch() {
   if (!begin.ok() && writer_->connection_lost() && writer_->ensure_connected().ok()) {
     begin = pg_begin(*writer_);
   }
-  if (!begin.ok()) {
-    writer_->write_cache_slot().reset();
-    if (writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
-  }
+  if (!begin.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
   return begin;
 }
 
