@@ -10,9 +10,9 @@ namespace statgov::store {
 
 namespace {
 
-// Held for the length of a write transaction (and of the migrations) by every statgov process on
-// one PostgreSQL database: "statgov" in ASCII.
-constexpr const char* kPgBegin = "BEGIN; SELECT pg_advisory_xact_lock(32497584235310966)";
+// Held for the length of a write transaction (each writer batch, and the migrations) by every
+// statgov process on one PostgreSQL database. The key is "statgov" in ASCII.
+constexpr const char* kPgWriteLock = "SELECT pg_advisory_xact_lock(32497584235310966)";
 
 const std::vector<Migration>& migrations_for(Dialect d) {
   return d == Dialect::postgres ? postgres_migrations() : sqlite_migrations();
@@ -20,7 +20,7 @@ const std::vector<Migration>& migrations_for(Dialect d) {
 
 Status migrate(Conn& c) {
   // One transaction for all pending steps: the schema ends at the old version or the newest.
-  SG_TRY(c.exec_script(c.dialect() == Dialect::postgres ? kPgBegin : "BEGIN IMMEDIATE"));
+  SG_TRY(c.exec_script(c.dialect() == Dialect::postgres ? std::string("BEGIN; ") + kPgWriteLock : "BEGIN IMMEDIATE"));
   auto run = [&]() -> Status {
     SG_TRY(c.exec_script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
     int have = 0;
@@ -58,7 +58,7 @@ Status migrate(Conn& c) {
 Status pg_begin(Conn& c) {
   SG_TRY(c.exec_script("BEGIN"));
   {
-    SG_ASSIGN_OR_RETURN(auto lock, c.prepare("SELECT pg_advisory_xact_lock(32497584235310966)"));
+    SG_ASSIGN_OR_RETURN(auto lock, c.prepare(kPgWriteLock));
     SG_TRY(lock.exec());
   }
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
@@ -279,7 +279,8 @@ void Store::writer_loop() {
       return writer_exec("COMMIT");
     };
     Status commit = lost ? Status(*lost) : begin.ok() ? commit_batch() : begin;
-    // Never kept across batches: another process may write before the next one.
+    // Never kept across batches: another process may write before the next one. The one place the
+    // cache is dropped, whatever became of the batch (its BEGIN failing included).
     writer_->write_cache_slot().reset();
     if (!commit.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
@@ -302,7 +303,8 @@ void Store::writer_loop() {
 
 Status Store::begin_batch() {
   if (dialect_ == Dialect::sqlite) return writer_exec("BEGIN IMMEDIATE");
-  writer_->write_cache_slot().reset();
+  // NOTE: the writer's cache is empty here: writer_loop resets it at the end of every batch,
+  // this one's failed BEGIN included; pg_begin sets it only once it has read both values.
   SG_TRY(writer_->ensure_connected());
   Status begin = pg_begin(*writer_);
   // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can
@@ -310,10 +312,7 @@ Status Store::begin_batch() {
   if (!begin.ok() && writer_->connection_lost() && writer_->ensure_connected().ok()) {
     begin = pg_begin(*writer_);
   }
-  if (!begin.ok()) {
-    writer_->write_cache_slot().reset();
-    if (writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
-  }
+  if (!begin.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
   return begin;
 }
 
