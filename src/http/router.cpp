@@ -159,20 +159,38 @@ void Router::add_async(std::string method, std::string pattern, AsyncHandler h, 
 }
 
 const Router::Route* Router::match(Request& req, Response& miss) const {
-  auto segs = split_path(req.path);
+  // The path's segments as views into req.path; parameters are copied out only for the route
+  // that matches (issue #6: building them for every candidate route showed in the profile).
+  std::vector<std::string_view> segs;
+  segs.reserve(16);
+  {
+    std::string_view p(req.path);
+    std::size_t i = 0;
+    while (i < p.size()) {
+      if (p[i] == '/') {
+        ++i;
+        continue;
+      }
+      auto j = p.find('/', i);
+      if (j == std::string_view::npos) j = p.size();
+      segs.push_back(p.substr(i, j - i));
+      i = j;
+    }
+  }
+  auto is_param = [](const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; };
   bool path_matched = false;
   for (const auto& r : routes_) {
     if (r.segments.size() != segs.size()) continue;
-    std::map<std::string, std::string> params;
     bool ok = true;
-    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
-      const auto& p = r.segments[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = segs[i];
-      else ok = p == segs[i];
-    }
+    for (std::size_t i = 0; i < segs.size() && ok; ++i) ok = is_param(r.segments[i]) || r.segments[i] == segs[i];
     if (!ok) continue;
     path_matched = true;
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
+    std::map<std::string, std::string> params;
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+      const auto& seg = r.segments[i];
+      if (is_param(seg)) params[seg.substr(1, seg.size() - 2)] = std::string(segs[i]);
+    }
     req.params = std::move(params);
     return &r;
   }

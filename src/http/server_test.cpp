@@ -42,6 +42,47 @@ TEST(HttpServer, RoutesParamsAndErrors) {
   EXPECT_NE(raw(s.port(), "NONSENSE\r\n\r\n").find("400 Bad Request"), std::string::npos);
 }
 
+// Router::match: the first route whose segments and method fit wins; parameters come only from
+// that route; a path known for another method is 405, an unknown one 404; HEAD takes a GET route.
+TEST(Router, MatchTakesParametersFromTheMatchingRouteOnly) {
+  Router r;
+  auto echo = [](std::string tag) {
+    return [tag](Request& q) {
+      nlohmann::json p = nlohmann::json::object();
+      for (const auto& [k, v] : q.params) p[k] = v;
+      return Response::json(200, {{"route", tag}, {"params", p}});
+    };
+  };
+  r.add("GET", "/api/v1/units/{id}/forms/{code}", echo("form"));
+  r.add("POST", "/api/v1/units/{unit}/forms/{form}/periods/{period}/submit", echo("submit"));
+  r.add("GET", "/api/v1/units/mine/forms/{code}/periods/{period}/x", echo("literal"));
+  r.add("GET", "/api/v1/units/{id}/forms/{code}/periods/{period}/x", echo("param"));
+  auto call = [&](std::string method, std::string path) {
+    Request q;
+    q.method = std::move(method);
+    q.path = std::move(path);
+    auto resp = r.dispatch(q);
+    return std::make_pair(resp.status, resp.status == 200 ? nlohmann::json::parse(resp.body) : nlohmann::json());
+  };
+  auto [st, body] = call("POST", "/api/v1/units/17/forms/B204-1/periods/2025M09/submit");
+  EXPECT_EQ(st, 200);
+  EXPECT_EQ(body["route"], "submit");
+  EXPECT_EQ(body["params"], (nlohmann::json{{"unit", "17"}, {"form", "B204-1"}, {"period", "2025M09"}}));
+  std::tie(st, body) = call("GET", "/api/v1/units/mine/forms/F/periods/P/x");
+  EXPECT_EQ(body["route"], "literal");
+  EXPECT_EQ(body["params"], (nlohmann::json{{"code", "F"}, {"period", "P"}}));
+  std::tie(st, body) = call("GET", "/api/v1/units/9/forms/F/periods/P/x");
+  EXPECT_EQ(body["route"], "param");
+  EXPECT_EQ(body["params"], (nlohmann::json{{"id", "9"}, {"code", "F"}, {"period", "P"}}));
+  std::tie(st, body) = call("HEAD", "//api/v1/units/5/forms/G/");
+  EXPECT_EQ(st, 200);
+  EXPECT_EQ(body["params"], (nlohmann::json{{"id", "5"}, {"code", "G"}}));
+  EXPECT_EQ(call("GET", "/api/v1/units/17/forms/B204-1/periods/2025M09/submit").first, 405);
+  EXPECT_EQ(call("GET", "/api/v1/units/17/forms").first, 404);
+  EXPECT_EQ(call("GET", "/api/v1/units/17/forms/F/periods/P/y").first, 404);
+  EXPECT_EQ(call("GET", "/").first, 404);
+}
+
 // POST /api/v1/later/9 through Router::dispatch, answered 201 {"id":"9"} from another thread.
 Response expect_dispatched_later_9(const Router& r) {
   Request q;

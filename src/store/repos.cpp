@@ -87,8 +87,8 @@ std::string qualified(std::string_view cols, std::string_view alias) {
   return out;
 }
 
-// The unit whose kUnitCols start at column `base`.
-UnitRow unit_at(const Stmt& st, int base) {
+// The unit whose kUnitCols start at column `base`; attributes = false leaves them empty (not parsed).
+UnitRow unit_at(const Stmt& st, int base, bool attributes = true) {
   UnitRow u;
   u.id = st.int64(base + 0);
   u.uscc = st.text(base + 1);
@@ -98,7 +98,7 @@ UnitRow unit_at(const Stmt& st, int base) {
   u.industry = st.text(base + 5);
   u.size = st.int32(base + 6);
   u.status = st.text(base + 7);
-  u.attributes = parse_json_column(st.text(base + 8), json::object());
+  if (attributes) u.attributes = parse_json_column(st.text(base + 8), json::object());
   u.created_at = st.text(base + 9);
   u.updated_at = st.text(base + 10);
   return u;
@@ -376,7 +376,9 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
     SG_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
     if (!out.unit) {
-      out.unit = unit_at(st, kSubmissionColCount);
+      // No caller of this read uses the unit's free-form attributes (contacts); parsing them was
+      // most of the unit's cost on every submit (issue #6).
+      out.unit = unit_at(st, kSubmissionColCount, false);
       if (!st.is_null(kSubmissionColCount + kUnitColCount)) {
         out.latest_form_version = st.int32(kSubmissionColCount + kUnitColCount);
       }

@@ -120,7 +120,8 @@ Result<std::optional<SubmissionRow>> find_submission_head(Conn& c, const domain:
 // statement is a round trip and a server transaction; this replaced five): the unit in scope, the
 // form's latest version, and the unit's rows of that form for the given periods that are in scope
 // (current, previous, same period last year). `unit` empty: no such unit in scope (then nothing
-// else is read). `latest_form_version` empty: no such form.
+// else is read). `latest_form_version` empty: no such form. The unit comes without its attributes
+// (left an empty object).
 struct UnitSubmissions {
   std::optional<UnitRow> unit;
   std::optional<int> latest_form_version;

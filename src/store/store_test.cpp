@@ -287,6 +287,43 @@ TEST_F(StoreTest, TwoStoresOnOneDatabaseSerializeWrites) {
 // failed) must give back what it took, and another store on the same database (another process)
 // writing between two batches must be seen by the next one. Both dialects: SQLite reads the
 // tables each time and must agree.
+// A submit's combined read (find_unit_submissions) gives the unit without its attributes, which
+// no caller of it reads; the unit's own read still has them.
+TEST_F(StoreTest, UnitSubmissionsGiveTheUnitWithoutItsAttributes) {
+  ASSERT_TRUE(add_region("430202001000").ok());
+  std::int64_t unit = 0;
+  ASSERT_TRUE(store_->write([&](Conn& c) -> Status {
+    SG_TRY(upsert_industry(c, {"C1311", 4, "grain", "C", "", ""}));
+    UnitRow u;
+    u.uscc = "91430200MA4L000003";
+    u.name = "有限公司";
+    u.region = "430202001000";
+    u.industry = "C1311";
+    u.size = 2;
+    u.attributes = {{"contact", "张三"}, {"email", "a@example.com"}};
+    u.created_at = u.updated_at = "2026-11-27T00:00:00Z";
+    SG_ASSIGN_OR_RETURN(unit, insert_unit(c, u));
+    return Ok{};
+  }).ok());
+  auto found = store_->read([&](Conn& c) {
+    return find_unit_submissions(c, domain::Scope{}, unit, "F", {"2025M09", "2025M08", "2024M09"});
+  });
+  ASSERT_TRUE(found.ok()) << found.error().message_en;
+  ASSERT_TRUE(found->unit);
+  EXPECT_EQ(found->unit->id, unit);
+  EXPECT_EQ(found->unit->uscc, "91430200MA4L000003");
+  EXPECT_EQ(found->unit->name, "有限公司");
+  EXPECT_EQ(found->unit->region, "430202001000");
+  EXPECT_EQ(found->unit->industry, "C1311");
+  EXPECT_EQ(found->unit->size, 2);
+  EXPECT_EQ(found->unit->created_at, "2026-11-27T00:00:00Z");
+  EXPECT_EQ(found->unit->attributes, json::object());
+  EXPECT_TRUE(found->submissions.empty());
+  auto full = store_->read([&](Conn& c) { return find_unit(c, domain::Scope{}, unit); });
+  ASSERT_TRUE(full.ok() && *full);
+  EXPECT_EQ((*full)->attributes, (json{{"contact", "张三"}, {"email", "a@example.com"}}));
+}
+
 TEST_F(StoreTest, AuditChainAndChangeSequenceFollowRollbacksAndOtherWriters) {
   ASSERT_TRUE(add_region("430202001000").ok());
   std::int64_t unit = 0;
