@@ -93,8 +93,9 @@ Response Response::no_content() {
 }
 
 namespace {
-std::vector<std::string> split_path(std::string_view p) {
-  std::vector<std::string> out;
+// The non-empty segments of a path, as views into it.
+std::vector<std::string_view> split_path(std::string_view p) {
+  std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i < p.size()) {
     if (p[i] == '/') {
@@ -149,34 +150,21 @@ std::map<std::string, std::string> parse_query(std::string_view q) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler h) {
-  Route r{std::move(method), pattern, split_path(pattern), std::move(h), {}, RunOn::pool};
+  auto segs = split_path(pattern);
+  Route r{std::move(method), pattern, {segs.begin(), segs.end()}, std::move(h), {}, RunOn::pool};
   routes_.push_back(std::move(r));
 }
 
 void Router::add_async(std::string method, std::string pattern, AsyncHandler h, RunOn where) {
-  Route r{std::move(method), pattern, split_path(pattern), {}, std::move(h), where};
+  auto segs = split_path(pattern);
+  Route r{std::move(method), pattern, {segs.begin(), segs.end()}, {}, std::move(h), where};
   routes_.push_back(std::move(r));
 }
 
 const Router::Route* Router::match(Request& req, Response& miss) const {
   // The path's segments as views into req.path; parameters are copied out only for the route
   // that matches (issue #6: building them for every candidate route showed in the profile).
-  std::vector<std::string_view> segs;
-  segs.reserve(16);
-  {
-    std::string_view p(req.path);
-    std::size_t i = 0;
-    while (i < p.size()) {
-      if (p[i] == '/') {
-        ++i;
-        continue;
-      }
-      auto j = p.find('/', i);
-      if (j == std::string_view::npos) j = p.size();
-      segs.push_back(p.substr(i, j - i));
-      i = j;
-    }
-  }
+  const std::vector<std::string_view> segs = split_path(req.path);
   auto is_param = [](const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; };
   bool path_matched = false;
   for (const auto& r : routes_) {
