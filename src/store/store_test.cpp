@@ -41,6 +41,25 @@ class StoreTest : public ::testing::Test {
   std::int64_t regions() {
     return store_->read([](Conn& c) { return count_rows(c, "regions"); }).value();
   }
+  // A unit of industry C1311 in region 430202001000 (both added here), size 2; its id.
+  std::int64_t add_unit(const std::string& uscc, const std::string& name, json attributes = json::object()) {
+    EXPECT_TRUE(add_region("430202001000").ok());
+    std::int64_t unit = 0;
+    EXPECT_TRUE(store_->write([&](Conn& c) -> Status {
+      SG_TRY(upsert_industry(c, {"C1311", 4, "grain", "C", "", ""}));
+      UnitRow u;
+      u.uscc = uscc;
+      u.name = name;
+      u.region = "430202001000";
+      u.industry = "C1311";
+      u.size = 2;
+      u.attributes = std::move(attributes);
+      u.created_at = u.updated_at = "2026-11-27T00:00:00Z";
+      SG_ASSIGN_OR_RETURN(unit, insert_unit(c, u));
+      return Ok{};
+    }).ok());
+    return unit;
+  }
   // Occupies the writer with one job (it writes region 430202999000) until `release`, then waits
   // 50 ms so that the writes started next queue up behind it and share a batch. Join the thread.
   std::thread hold_writer(std::atomic<bool>& release) {
@@ -282,29 +301,12 @@ TEST_F(StoreTest, TwoStoresOnOneDatabaseSerializeWrites) {
   }
 }
 
-// The audit chain's head and the change sequence, which the PostgreSQL writer keeps in memory for
-// a batch (conn.hpp, WriteCache): a job rolled back (its own error, or a pipelined statement that
-// failed) must give back what it took, and another store on the same database (another process)
-// writing between two batches must be seen by the next one. Both dialects: SQLite reads the
-// tables each time and must agree.
 // A submit's combined read (find_unit_submissions) gives the unit without its attributes, which
 // no caller of it reads; the unit's own read still has them.
 TEST_F(StoreTest, UnitSubmissionsGiveTheUnitWithoutItsAttributes) {
-  ASSERT_TRUE(add_region("430202001000").ok());
-  std::int64_t unit = 0;
-  ASSERT_TRUE(store_->write([&](Conn& c) -> Status {
-    SG_TRY(upsert_industry(c, {"C1311", 4, "grain", "C", "", ""}));
-    UnitRow u;
-    u.uscc = "91430200MA4L000003";
-    u.name = "有限公司";
-    u.region = "430202001000";
-    u.industry = "C1311";
-    u.size = 2;
-    u.attributes = {{"contact", "张三"}, {"email", "a@example.com"}};
-    u.created_at = u.updated_at = "2026-11-27T00:00:00Z";
-    SG_ASSIGN_OR_RETURN(unit, insert_unit(c, u));
-    return Ok{};
-  }).ok());
+  const std::int64_t unit =
+      add_unit("91430200MA4L000003", "有限公司", {{"contact", "张三"}, {"email", "a@example.com"}});
+  ASSERT_NE(unit, 0);
   auto found = store_->read([&](Conn& c) {
     return find_unit_submissions(c, domain::Scope{}, unit, "F", {"2025M09", "2025M08", "2024M09"});
   });
@@ -324,20 +326,14 @@ TEST_F(StoreTest, UnitSubmissionsGiveTheUnitWithoutItsAttributes) {
   EXPECT_EQ((*full)->attributes, (json{{"contact", "张三"}, {"email", "a@example.com"}}));
 }
 
+// The audit chain's head and the change sequence, which the PostgreSQL writer keeps in memory for
+// a batch (conn.hpp, WriteCache): a job rolled back (its own error, or a pipelined statement that
+// failed) must give back what it took, and another store on the same database (another process)
+// writing between two batches must be seen by the next one. Both dialects: SQLite reads the
+// tables each time and must agree.
 TEST_F(StoreTest, AuditChainAndChangeSequenceFollowRollbacksAndOtherWriters) {
-  ASSERT_TRUE(add_region("430202001000").ok());
-  std::int64_t unit = 0;
-  ASSERT_TRUE(store_->write([&](Conn& c) -> Status {
-    SG_TRY(upsert_industry(c, {"C1311", 4, "grain", "C", "", ""}));
-    UnitRow u;
-    u.uscc = "91430200MA4L000001";
-    u.name = "u";
-    u.region = "430202001000";
-    u.industry = "C1311";
-    u.created_at = u.updated_at = "2026-11-27T00:00:00Z";
-    SG_ASSIGN_OR_RETURN(unit, insert_unit(c, u));
-    return Ok{};
-  }).ok());
+  const std::int64_t unit = add_unit("91430200MA4L000001", "u");
+  ASSERT_NE(unit, 0);
   // An audit entry and a new submission row for `period`.
   auto write_one = [&](Conn& c, const std::string& action, const std::string& period) -> Status {
     SG_TRY(append_audit(c, "2026-11-27T00:00:00Z", "t", action, "x", json::object()));
