@@ -180,8 +180,8 @@ std::vector<RollupRow> rollup(const Cells& cells, const Dictionaries& dict, Roll
 std::vector<GrowthRow> growth_rollup(const ComparableCells& cells, const Dictionaries& dict,
                                      Rollup by, StateGroup group);
 // Several rollups of one state group at once, result i for by[i], equal to rollup() and
-// growth_rollup() one by one but reading each grid once (a view showing several tables, the
-// benchmark's full recompute).
+// growth_rollup() one by one but reading each grid once (a view showing several tables; all the
+// tables of a pair of periods for several groups: pair_rollups).
 std::vector<std::vector<RollupRow>> rollups(const Cells& cells, const Dictionaries& dict,
                                             std::span<const Rollup> by, StateGroup group);
 std::vector<std::vector<GrowthRow>> growth_rollups(const ComparableCells& cells,
