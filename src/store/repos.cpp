@@ -401,12 +401,14 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
   }
   if (s.id == 0) {
     // PostgreSQL: the id comes back with the INSERT's answer (lastval() was one statement more).
-    const bool returning = c.dialect() == Dialect::postgres;
-    SG_ASSIGN_OR_RETURN(auto st, c.prepare(fmt::format(
+    // Both texts built once: this runs for every new submission.
+    static const std::string insert =
         "INSERT INTO submissions (unit_id, form_code, form_version, period, region, state, version, vals, "
         "explanations, results, updated_at, seq, first_submitted_at) VALUES (:unit, :form, :form_version, :period, "
-        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, '')){}",
-        returning ? " RETURNING id" : "")));
+        ":region, :state, :version, :vals, :explanations, :results, :updated_at, :seq, NULLIF(:first, ''))";
+    static const std::string insert_returning = insert + " RETURNING id";
+    const bool returning = c.dialect() == Dialect::postgres;
+    SG_ASSIGN_OR_RETURN(auto st, c.prepare(returning ? insert_returning : insert));
     st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
         .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", s.values.dump())
         .set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
@@ -710,15 +712,15 @@ Result<std::int64_t> insert_user(Conn& c, const UserRow& u, std::string_view now
 }
 
 Result<std::optional<UserRow>> find_user_by_login(Conn& c, std::string_view login) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      fmt::format("SELECT {} FROM users WHERE login = :login", kUserCols)));
+  static const std::string sql = fmt::format("SELECT {} FROM users WHERE login = :login", kUserCols);
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(sql));
   st.set(":login", login);
   return first<UserRow>(st, user_from);
 }
 
 Result<std::optional<UserRow>> find_user(Conn& c, std::int64_t id) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      fmt::format("SELECT {} FROM users WHERE id = :id", kUserCols)));
+  static const std::string sql = fmt::format("SELECT {} FROM users WHERE id = :id", kUserCols);
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(sql));
   st.set(":id", id);
   return first<UserRow>(st, user_from);
 }
