@@ -3,7 +3,7 @@
 // server recovers by itself when the condition ends. The conditions are made in SQLite itself on
 // the writer connection: max_page_count makes the database "full" exactly as a full disk does
 // (SQLITE_FULL), query_only makes it refuse writes as a read-only file does (SQLITE_READONLY). The
-// same on a real full file system is in bench/fault/ (tmpfs).
+// same on a real full file system, at full size, is bench/storage_fault_bench --fault disk-full (tmpfs).
 #include "harness.hpp"
 
 #include "store/repos.hpp"

@@ -156,6 +156,7 @@ struct Sent {
   bool after_fault = false;  // acknowledged after the last fault had been injected
   std::int64_t id = 0;   // from the acknowledgement
   int version = 0;
+  std::chrono::steady_clock::time_point acked_at{};  // when the 2xx arrived (acked only)
 };
 
 // Counts::integrity on PostgreSQL.
@@ -241,6 +242,10 @@ struct Options {
   // e.g. SIGKILL of the PostgreSQL primary and promotion of its standby. Returns "" once the
   // database is usable again, or what went wrong.
   std::function<std::string()> fault;
+  // When set, called once the run and its checks are done with every request sent (per client);
+  // returns how many acknowledged submissions it finds missing somewhere it looks (counted as
+  // lost), e.g. in a backup taken during the run.
+  std::function<long(const std::vector<std::vector<Sent>>&)> check_sent;
 };
 
 // Runs the clients, kills and restarts the server (or injects o.fault) `kills` times, retries every
@@ -294,6 +299,7 @@ Counts run(const Options& o, Log&& log) {
         }
         if (status == 200) {
           s.acked = true;
+          s.acked_at = std::chrono::steady_clock::now();
           s.after_fault = faults_done == o.kills;
           auto j = json::parse(body, nullptr, false);
           if (j.is_object()) {
@@ -426,6 +432,7 @@ Counts run(const Options& o, Log&& log) {
           s.acked = true;  // now resolved: it is there (exactly once, checked below)
           s.id = again.id;
           s.version = again.version;
+          s.acked_at = again.acked_at;
         }
       }
     });
@@ -540,6 +547,7 @@ Counts run(const Options& o, Log&& log) {
     query("PRAGMA integrity_check", no_bind, [&](store::Stmt& st) { n.integrity = st.text(0); });
   }
   if (query_failed) n.integrity = "a check query failed";
+  if (o.check_sent) n.lost += o.check_sent(sent);
   return n;
 }
 
