@@ -200,24 +200,37 @@ Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const j
   return failed;
 }
 
-json ReportingService::submission_json(const Target& t, const std::optional<store::SubmissionRow>& row,
-                                       bool with_events) {
+json ReportingService::submission_json(const Target& t, std::optional<store::SubmissionRow> row, bool with_events) {
   const auto& def = t.form->def;
-  json j = {{"id", row && row->id ? json(row->id) : json(nullptr)},
-            {"unit_id", t.unit.id},
-            {"unit_name", t.unit.name},
-            {"uscc", t.unit.uscc},
-            {"form_code", def.code},
-            {"form_version", row ? row->form_version : def.version},
-            {"form_name", def.name},
-            {"period", t.period.str()},
-            {"deadline", format_local(t.period.deadline(def.deadline_day, def.deadline_hour))},
-            {"state", row ? row->state : "not_started"},
-            {"version", row ? row->version : 0},
-            {"values", row ? row->values : json::object()},
-            {"explanations", row ? row->explanations : json::object()},
-            {"results", row ? row->results : json::array()},
-            {"updated_at", row ? json(row->updated_at) : json(nullptr)}};
+  // NOTE: filled key by key, the row's documents moved in: an initializer list copies every value
+  // (issue #6: most of a submit's answer). The object is a std::map, so the text comes out with its
+  // keys sorted whatever the order here.
+  json j = json::object();
+  j["id"] = row && row->id ? json(row->id) : json(nullptr);
+  j["unit_id"] = t.unit.id;
+  j["unit_name"] = t.unit.name;
+  j["uscc"] = t.unit.uscc;
+  j["form_code"] = def.code;
+  j["form_name"] = def.name;
+  j["period"] = t.period.str();
+  j["deadline"] = format_local(t.period.deadline(def.deadline_day, def.deadline_hour));
+  if (row) {
+    j["form_version"] = row->form_version;
+    j["state"] = row->state;
+    j["version"] = row->version;
+    j["values"] = std::move(row->values);
+    j["explanations"] = std::move(row->explanations);
+    j["results"] = std::move(row->results);
+    j["updated_at"] = row->updated_at;
+  } else {
+    j["form_version"] = def.version;
+    j["state"] = "not_started";
+    j["version"] = 0;
+    j["values"] = json::object();
+    j["explanations"] = json::object();
+    j["results"] = json::array();
+    j["updated_at"] = nullptr;
+  }
   auto state = domain::parse_state(row ? row->state : "not_started").value_or(SubmissionState::not_started);
   j["editable"] = domain::editable_by_unit(state);
   j["prev"] = t.prev ? json{{"period", t.prev->period}, {"values", t.prev->values}} : json(nullptr);
@@ -434,10 +447,10 @@ struct ReportingService::SubmitWritten {
   std::optional<json> answer;  // set: the answer is already made (an Idempotency-Key)
 };
 
-json ReportingService::submit_answer(const SubmitPlan& p, const SubmitWritten& w) {
-  if (w.answer) return *w.answer;
-  json resp = submission_json(p.t, w.row, false);
-  if (!w.signature.is_null()) resp["signature"] = w.signature;
+json ReportingService::submit_answer(const SubmitPlan& p, SubmitWritten&& w) {
+  if (w.answer) return std::move(*w.answer);
+  json resp = submission_json(p.t, std::move(w.row), false);
+  if (!w.signature.is_null()) resp["signature"] = std::move(w.signature);
   return resp;
 }
 
@@ -485,9 +498,9 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
   SubmitWritten w{std::move(r), nullptr, std::nullopt};
   if (signature) w.signature = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
   if (idem) {
-    json resp = submit_answer(p, w);
+    json resp = submit_answer(p, std::move(w));
     SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
-    w.answer = std::move(resp);
+    return SubmitWritten{{}, nullptr, std::move(resp)};
   }
   return w;
 }
@@ -501,7 +514,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   auto done = store_.write([&](store::Conn& c) { return write_submit(c, *plan); });
   if (!done.ok()) return std::move(done).error();
   changed();
-  return submit_answer(*plan, *done);
+  return submit_answer(*plan, std::move(*done));
 }
 
 void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std::string& form,
@@ -516,9 +529,10 @@ void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std
                        if (r.ok()) changed();
                        // On the writer thread: only hand over what the answer is made from.
                        auto written = std::make_shared<Result<SubmitWritten>>(std::move(r));
+                       // NOTE: called once (Response::finish), so it may take the row apart.
                        done([this, plan, written]() -> Result<json> {
                          if (!written->ok()) return written->error();
-                         return submit_answer(*plan, **written);
+                         return submit_answer(*plan, std::move(**written));
                        });
                      });
 }
