@@ -484,12 +484,13 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
     SG_ASSIGN_OR_RETURN(signature, check_submission_signature(c, *p.claim, t.unit, r.form_code, r.period, p.values,
                                                               r.version, now, a.user.login));
   }
-  SG_TRY(store::save_submission(c, r));
+  store::DocumentTexts texts;  // written twice (row and version), dumped once
+  SG_TRY(store::save_submission(c, r, &texts));
   if (signature) {
     signature->submission_id = r.id;
     SG_TRY(store::insert_signature(c, *signature));
   }
-  SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
+  SG_TRY(store::add_version(c, r, texts, now, a.user.login));
   SG_TRY(store::add_event(c, r.id, {now, a.user.login, "submit", std::string(domain::state_name(from)), r.state, ""}));
   SG_TRY(store::append_audit(c, now, a.user.login, "submit",
                              fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
