@@ -200,11 +200,12 @@ Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const j
   return failed;
 }
 
-json ReportingService::submission_json(const Target& t, std::optional<store::SubmissionRow> row, bool with_events) {
+json ReportingService::submission_json(Target t, bool with_events) {
   const auto& def = t.form->def;
-  // NOTE: filled key by key, the row's documents moved in: an initializer list copies every value
-  // (issue #6: most of a submit's answer). The object is a std::map, so the text comes out with its
-  // keys sorted whatever the order here.
+  auto& row = t.current;
+  // NOTE: filled key by key, the target's documents moved in: an initializer list copies every
+  // value (issue #6: most of a submit's answer). The object is a std::map, so the text comes out
+  // with its keys sorted whatever the order here.
   json j = json::object();
   j["id"] = row && row->id ? json(row->id) : json(nullptr);
   j["unit_id"] = t.unit.id;
@@ -233,8 +234,15 @@ json ReportingService::submission_json(const Target& t, std::optional<store::Sub
   }
   auto state = domain::parse_state(row ? row->state : "not_started").value_or(SubmissionState::not_started);
   j["editable"] = domain::editable_by_unit(state);
-  j["prev"] = t.prev ? json{{"period", t.prev->period}, {"values", t.prev->values}} : json(nullptr);
-  j["ly"] = t.ly ? json{{"period", t.ly->period}, {"values", t.ly->values}} : json(nullptr);
+  auto neighbour = [](std::optional<store::SubmissionRow>& r) {
+    if (!r) return json(nullptr);
+    json n = json::object();
+    n["period"] = r->period;
+    n["values"] = std::move(r->values);
+    return n;
+  };
+  j["prev"] = neighbour(t.prev);
+  j["ly"] = neighbour(t.ly);
   if (with_events) {
     json events = json::array();
     if (row) {
@@ -309,7 +317,7 @@ Result<json> ReportingService::get(const Actor& a, std::int64_t unit, const std:
                                  {{"version", t.current->version}, {"ip", a.ip}});
     }));
   }
-  return submission_json(t, t.current, true);
+  return submission_json(std::move(t), true);
 }
 
 Result<json> ReportingService::validate(const Actor& a, std::int64_t unit, const std::string& form,
@@ -347,9 +355,9 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
     }
     return r;
   }));
-  t.current = row;
+  t.current = std::move(row);
   changed();
-  return submission_json(t, row, false);
+  return submission_json(std::move(t), false);
 }
 
 // Everything a submit's write needs, owned: the write runs later on the writer thread, after the
@@ -447,9 +455,10 @@ struct ReportingService::SubmitWritten {
   std::optional<json> answer;  // set: the answer is already made (an Idempotency-Key)
 };
 
-json ReportingService::submit_answer(const SubmitPlan& p, SubmitWritten&& w) {
+json ReportingService::submit_answer(Target t, SubmitWritten&& w) {
   if (w.answer) return std::move(*w.answer);
-  json resp = submission_json(p.t, std::move(w.row), false);
+  t.current = std::move(w.row);
+  json resp = submission_json(std::move(t), false);
   if (!w.signature.is_null()) resp["signature"] = std::move(w.signature);
   return resp;
 }
@@ -499,7 +508,7 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
   SubmitWritten w{std::move(r), nullptr, std::nullopt};
   if (signature) w.signature = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
   if (idem) {
-    json resp = submit_answer(p, std::move(w));
+    json resp = submit_answer(p.t, std::move(w));  // a copy of the target: p stays as it is
     SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
     return SubmitWritten{{}, nullptr, std::move(resp)};
   }
@@ -515,7 +524,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   auto done = store_.write([&](store::Conn& c) { return write_submit(c, *plan); });
   if (!done.ok()) return std::move(done).error();
   changed();
-  return submit_answer(*plan, std::move(*done));
+  return submit_answer(std::move(plan->t), std::move(*done));
 }
 
 void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std::string& form,
@@ -530,10 +539,11 @@ void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std
                        if (r.ok()) changed();
                        // On the writer thread: only hand over what the answer is made from.
                        auto written = std::make_shared<Result<SubmitWritten>>(std::move(r));
-                       // NOTE: called once (Response::finish), so it may take the row apart.
+                       // NOTE: called once (Response::finish), so it may take the plan and the
+                       // row apart.
                        done([this, plan, written]() -> Result<json> {
                          if (!written->ok()) return written->error();
-                         return submit_answer(*plan, std::move(**written));
+                         return submit_answer(std::move(plan->t), std::move(**written));
                        });
                      });
 }
