@@ -1,5 +1,6 @@
 #include "base/crypto.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstdio>
@@ -18,8 +19,16 @@ void crypto_init() {
 }
 
 std::string sha256_hex(std::string_view data) {
+  // OpenSSL's SHA-256 uses the CPU's SHA or vector instructions; libsodium's is portable C, about
+  // 4,000 instructions per 64-byte block (issue #6: 17k per audit entry). The algorithm is fetched
+  // once: fetching it by name costs more than hashing a short text. libsodium stays the fallback
+  // should OpenSSL's default provider be unavailable; both give the same digest.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  unsigned int len = 0;
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1 || len != sizeof out) {
+    crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  }
   std::string hex(sizeof out * 2, '\0');
   sodium_bin2hex(hex.data(), hex.size() + 1, out, sizeof out);
   return hex;

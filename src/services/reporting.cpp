@@ -200,28 +200,49 @@ Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const j
   return failed;
 }
 
-json ReportingService::submission_json(const Target& t, const std::optional<store::SubmissionRow>& row,
-                                       bool with_events) {
+json ReportingService::submission_json(Target t, bool with_events) {
   const auto& def = t.form->def;
-  json j = {{"id", row && row->id ? json(row->id) : json(nullptr)},
-            {"unit_id", t.unit.id},
-            {"unit_name", t.unit.name},
-            {"uscc", t.unit.uscc},
-            {"form_code", def.code},
-            {"form_version", row ? row->form_version : def.version},
-            {"form_name", def.name},
-            {"period", t.period.str()},
-            {"deadline", format_local(t.period.deadline(def.deadline_day, def.deadline_hour))},
-            {"state", row ? row->state : "not_started"},
-            {"version", row ? row->version : 0},
-            {"values", row ? row->values : json::object()},
-            {"explanations", row ? row->explanations : json::object()},
-            {"results", row ? row->results : json::array()},
-            {"updated_at", row ? json(row->updated_at) : json(nullptr)}};
+  auto& row = t.current;
+  // NOTE: filled key by key, the target's documents moved in: an initializer list copies every
+  // value (issue #6: most of a submit's answer). The object is a std::map, so the text comes out
+  // with its keys sorted whatever the order here.
+  json j = json::object();
+  j["id"] = row && row->id ? json(row->id) : json(nullptr);
+  j["unit_id"] = t.unit.id;
+  j["unit_name"] = t.unit.name;
+  j["uscc"] = t.unit.uscc;
+  j["form_code"] = def.code;
+  j["form_name"] = def.name;
+  j["period"] = t.period.str();
+  j["deadline"] = format_local(t.period.deadline(def.deadline_day, def.deadline_hour));
+  if (row) {
+    j["form_version"] = row->form_version;
+    j["state"] = row->state;
+    j["version"] = row->version;
+    j["values"] = std::move(row->values);
+    j["explanations"] = std::move(row->explanations);
+    j["results"] = std::move(row->results);
+    j["updated_at"] = row->updated_at;
+  } else {
+    j["form_version"] = def.version;
+    j["state"] = "not_started";
+    j["version"] = 0;
+    j["values"] = json::object();
+    j["explanations"] = json::object();
+    j["results"] = json::array();
+    j["updated_at"] = nullptr;
+  }
   auto state = domain::parse_state(row ? row->state : "not_started").value_or(SubmissionState::not_started);
   j["editable"] = domain::editable_by_unit(state);
-  j["prev"] = t.prev ? json{{"period", t.prev->period}, {"values", t.prev->values}} : json(nullptr);
-  j["ly"] = t.ly ? json{{"period", t.ly->period}, {"values", t.ly->values}} : json(nullptr);
+  auto neighbour = [](std::optional<store::SubmissionRow>& r) {
+    if (!r) return json(nullptr);
+    json n = json::object();
+    n["period"] = r->period;
+    n["values"] = std::move(r->values);
+    return n;
+  };
+  j["prev"] = neighbour(t.prev);
+  j["ly"] = neighbour(t.ly);
   if (with_events) {
     json events = json::array();
     if (row) {
@@ -296,7 +317,7 @@ Result<json> ReportingService::get(const Actor& a, std::int64_t unit, const std:
                                  {{"version", t.current->version}, {"ip", a.ip}});
     }));
   }
-  return submission_json(t, t.current, true);
+  return submission_json(std::move(t), true);
 }
 
 Result<json> ReportingService::validate(const Actor& a, std::int64_t unit, const std::string& form,
@@ -334,9 +355,9 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
     }
     return r;
   }));
-  t.current = row;
+  t.current = std::move(row);
   changed();
-  return submission_json(t, row, false);
+  return submission_json(std::move(t), false);
 }
 
 // Everything a submit's write needs, owned: the write runs later on the writer thread, after the
@@ -434,10 +455,11 @@ struct ReportingService::SubmitWritten {
   std::optional<json> answer;  // set: the answer is already made (an Idempotency-Key)
 };
 
-json ReportingService::submit_answer(const SubmitPlan& p, const SubmitWritten& w) {
-  if (w.answer) return *w.answer;
-  json resp = submission_json(p.t, w.row, false);
-  if (!w.signature.is_null()) resp["signature"] = w.signature;
+json ReportingService::submit_answer(Target t, SubmitWritten&& w) {
+  if (w.answer) return std::move(*w.answer);
+  t.current = std::move(w.row);
+  json resp = submission_json(std::move(t), false);
+  if (!w.signature.is_null()) resp["signature"] = std::move(w.signature);
   return resp;
 }
 
@@ -471,12 +493,13 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
     SG_ASSIGN_OR_RETURN(signature, check_submission_signature(c, *p.claim, t.unit, r.form_code, r.period, p.values,
                                                               r.version, now, a.user.login));
   }
-  SG_TRY(store::save_submission(c, r));
+  store::DocumentTexts texts;  // written twice (row and version), dumped once
+  SG_TRY(store::save_submission(c, r, &texts));
   if (signature) {
     signature->submission_id = r.id;
     SG_TRY(store::insert_signature(c, *signature));
   }
-  SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
+  SG_TRY(store::add_version(c, r, texts, now, a.user.login));
   SG_TRY(store::add_event(c, r.id, {now, a.user.login, "submit", std::string(domain::state_name(from)), r.state, ""}));
   SG_TRY(store::append_audit(c, now, a.user.login, "submit",
                              fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
@@ -485,9 +508,9 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
   SubmitWritten w{std::move(r), nullptr, std::nullopt};
   if (signature) w.signature = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
   if (idem) {
-    json resp = submit_answer(p, w);
+    json resp = submit_answer(p.t, std::move(w));  // a copy of the target: p stays as it is
     SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
-    w.answer = std::move(resp);
+    return SubmitWritten{{}, nullptr, std::move(resp)};
   }
   return w;
 }
@@ -501,7 +524,7 @@ Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const s
   auto done = store_.write([&](store::Conn& c) { return write_submit(c, *plan); });
   if (!done.ok()) return std::move(done).error();
   changed();
-  return submit_answer(*plan, *done);
+  return submit_answer(std::move(plan->t), std::move(*done));
 }
 
 void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std::string& form,
@@ -516,9 +539,11 @@ void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std
                        if (r.ok()) changed();
                        // On the writer thread: only hand over what the answer is made from.
                        auto written = std::make_shared<Result<SubmitWritten>>(std::move(r));
+                       // NOTE: called once (Response::finish), so it may take the plan and the
+                       // row apart.
                        done([this, plan, written]() -> Result<json> {
                          if (!written->ok()) return written->error();
-                         return submit_answer(*plan, **written);
+                         return submit_answer(std::move(plan->t), std::move(**written));
                        });
                      });
 }

@@ -93,7 +93,9 @@ class ReportingService {
   // The write of a submit, inside the store's write transaction. The answer is built there only
   // when it must be stored with an Idempotency-Key; otherwise later, by submit_answer.
   Result<SubmitWritten> write_submit(store::Conn& c, const SubmitPlan& p);
-  json submit_answer(const SubmitPlan& p, const SubmitWritten& w);
+  // The answer to a submit, from the plan's target and what was written; made once per submit, so
+  // it consumes both and moves their documents into the answer.
+  json submit_answer(Target t, SubmitWritten&& w);
   // Both read in one snapshot of the database (Store::read_snapshot); the overloads taking a
   // connection read on one the caller already holds.
   Result<Target> resolve(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
@@ -106,7 +108,9 @@ class ReportingService {
   Result<json> plan_submit_on(store::Conn& c, const Actor& a, std::int64_t unit, const std::string& form,
                               const std::string& period, const json& body,
                               const std::optional<IdempotencyKey>& idem, std::shared_ptr<SubmitPlan>& plan);
-  json submission_json(const Target& t, const std::optional<store::SubmissionRow>& row, bool with_events);
+  // A submission as answered (the target's current row, or "not_started" without one). Takes the
+  // target by value: a caller done with it moves it in and its documents are not copied.
+  json submission_json(Target t, bool with_events);
 
   store::Store& store_;
   FormService& forms_;

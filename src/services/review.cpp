@@ -111,8 +111,8 @@ Result<json> ReportingService::review(const Actor& a, std::int64_t unit, const s
   });
   if (!result.ok()) return std::move(result).error();
   changed();
-  t.current = *result;
-  return submission_json(t, t.current, true);
+  t.current = std::move(*result);
+  return submission_json(std::move(t), true);
 }
 
 Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const std::string& form,
@@ -168,8 +168,8 @@ Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const s
   });
   if (!result.ok()) return std::move(result).error();
   changed();
-  t.current = *result;
-  return submission_json(t, t.current, true);
+  t.current = std::move(*result);
+  return submission_json(std::move(t), true);
 }
 
 }  // namespace statgov::services

@@ -388,7 +388,7 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
   return out;
 }
 
-Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
+Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts) {
   if (WriteCache* cache = c.write_cache()) {
     // The PostgreSQL writer's batch holds the number (written back before its COMMIT).
     s.seq = ++cache->seq;
@@ -403,6 +403,10 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
     if (!row) return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
     s.seq = st.int64(0);
   }
+  DocumentTexts own;
+  DocumentTexts& docs = texts ? *texts : own;
+  docs.values = s.values.dump();
+  docs.explanations = s.explanations.dump();
   if (s.id == 0) {
     // PostgreSQL: the id comes back with the INSERT's answer (lastval() was one statement more).
     // Both texts built once: this runs for every new submission.
@@ -414,8 +418,8 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
     const bool returning = c.dialect() == Dialect::postgres;
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(returning ? insert_returning : insert));
     st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
-        .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", s.values.dump())
-        .set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
+        .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", docs.values)
+        .set(":explanations", docs.explanations).set(":results", s.results.dump())
         .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at);
     if (returning) {
       SG_ASSIGN_OR_RETURN(bool row, st.step());
@@ -432,19 +436,33 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s) {
       "vals = :vals, explanations = :explanations, results = :results, updated_at = :updated_at, seq = :seq, "
       "first_submitted_at = NULLIF(:first, '') WHERE id = :id"));
   st.set(":form_version", s.form_version).set(":region", s.region).set(":state", s.state).set(":version", s.version)
-      .set(":vals", s.values.dump()).set(":explanations", s.explanations.dump()).set(":results", s.results.dump())
+      .set(":vals", docs.values).set(":explanations", docs.explanations).set(":results", s.results.dump())
       .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at).set(":id", s.id);
   SG_TRY(st.exec());
   return s.id;
 }
 
-Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v) {
+namespace {
+Status insert_version(Conn& c, std::int64_t submission_id, int version, std::string_view state,
+                      std::string_view values, std::string_view explanations, std::string_view created_at,
+                      std::string_view actor) {
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(
       "INSERT INTO submission_versions (submission_id, version, state, vals, explanations, created_at, actor) "
       "VALUES (:sid, :version, :state, :vals, :explanations, :at, :actor)"));
-  st.set(":sid", submission_id).set(":version", v.version).set(":state", v.state).set(":vals", v.values.dump())
-      .set(":explanations", v.explanations.dump()).set(":at", v.created_at).set(":actor", v.actor);
+  st.set(":sid", submission_id).set(":version", version).set(":state", state).set(":vals", values)
+      .set(":explanations", explanations).set(":at", created_at).set(":actor", actor);
   return st.exec();
+}
+}  // namespace
+
+Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v) {
+  return insert_version(c, submission_id, v.version, v.state, v.values.dump(), v.explanations.dump(), v.created_at,
+                        v.actor);
+}
+
+Status add_version(Conn& c, const SubmissionRow& s, const DocumentTexts& texts, std::string_view created_at,
+                   std::string_view actor) {
+  return insert_version(c, s.id, s.version, s.state, texts.values, texts.explanations, created_at, actor);
 }
 
 Status add_event(Conn& c, std::int64_t submission_id, const EventRow& e) {

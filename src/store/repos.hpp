@@ -129,9 +129,19 @@ struct UnitSubmissions {
 };
 Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
                                               std::string_view form, const std::array<std::string, 3>& periods);
+// A row's values and explanations in their stored text (JSON). save_submission can hand them out
+// so that the version row written next stores the same text without dumping it again (issue #6).
+struct DocumentTexts {
+  std::string values, explanations;
+};
 // Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
-Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s);
+// `texts`, if given, receives the text written for the values and explanations.
+Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts = nullptr);
 Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v);
+// The version of a row save_submission just wrote (its id, version and state), from the texts it
+// handed out.
+Status add_version(Conn& c, const SubmissionRow& s, const DocumentTexts& texts, std::string_view created_at,
+                   std::string_view actor);
 Status add_event(Conn& c, std::int64_t submission_id, const EventRow& e);
 Result<std::vector<VersionRow>> list_versions(Conn& c, std::int64_t submission_id);
 Result<std::vector<EventRow>> list_events(Conn& c, std::int64_t submission_id);
