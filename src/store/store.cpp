@@ -5,14 +5,6 @@
 #include "store/migrations.hpp"
 
 #include <cassert>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-
-#include <fcntl.h>
-#include <spdlog/spdlog.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
 namespace statgov::store {
 
@@ -102,7 +94,6 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, int readers)
   const Dialect dialect = w.dialect();
   std::unique_ptr<Store> s(new Store(path, std::make_unique<Conn>(std::move(w))));
   s->dialect_ = dialect;
-  if (dialect == Dialect::sqlite) (void)s->start_wal_syncer();
   s->writer_thread_ = std::thread([st = s.get()] { st->writer_loop(); });
   for (int i = 0; i < readers; ++i) {
     SG_ASSIGN_OR_RETURN(auto r, Conn::open(path, true));
@@ -122,111 +113,6 @@ Store::~Store() {
   }
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
-  // After the writer: every batch it committed is synced and answered before the syncer stops.
-  {
-    std::lock_guard lock(sync_mu_);
-    sync_stopping_ = true;
-  }
-  sync_cv_.notify_all();
-  if (syncer_thread_.joinable()) syncer_thread_.join();
-  if (wal_fd_ >= 0) ::close(wal_fd_);
-}
-
-bool Store::start_wal_syncer() {
-  sqlite3* db = writer_->raw();
-  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
-  if (!file || !*file) return false;  // an in-memory or temporary database: no WAL file
-  {
-    auto mode = writer_->prepare("PRAGMA journal_mode");
-    if (!mode.ok()) return false;
-    auto row = mode->step();
-    if (!row.ok() || !*row || mode->text(0) != "wal") return false;
-  }
-  // NOTE: SQLite removes the WAL file only when the last connection to the database closes; this
-  // Store keeps its connections open, so the file this descriptor names stays the WAL for as long
-  // as the Store lives (fsync acts on the file, whichever descriptor it is called on).
-  const std::string wal = std::string(file) + "-wal";
-  const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    spdlog::warn("cannot open {} ({}): every commit syncs on the writer thread", wal, std::strerror(errno));
-    return false;
-  }
-  // The WAL file's directory entry, once: SQLite syncs it with the first commit it syncs itself.
-  const std::string dir = std::filesystem::path(wal).parent_path().string();
-  if (const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  if (!writer_->exec_script("PRAGMA synchronous=NORMAL").ok()) {
-    ::close(fd);
-    return false;
-  }
-  wal_fd_ = fd;
-  syncer_thread_ = std::thread([this] { syncer_loop(); });
-  return true;
-}
-
-void Store::set_wal_sync(WalSync sync) {
-  std::lock_guard lock(sync_mu_);
-  wal_sync_ = std::move(sync);
-}
-
-Status Store::wal_sync_failed_error() const {
-  return make_error(ErrorKind::unavailable, "STORAGE_SYNC_FAILED",
-                    "数据库写入磁盘失败，为免已确认的数据丢失，服务已停止写入；请检查磁盘后重启服务",
-                    "Writing the database to disk failed; the server stopped writing so that nothing "
-                    "acknowledged can be lost; check the disk and restart the server");
-}
-
-void Store::after_commit(std::vector<WriteJob*> jobs) {
-  if (wal_fd_ < 0) {
-    std::vector<WriteJob*> async;
-    {
-      std::lock_guard lock(queue_mu_);
-      for (WriteJob* job : jobs) finish_locked(job, async);
-    }
-    complete_async(async);
-    return;
-  }
-  {
-    std::lock_guard lock(sync_mu_);
-    to_sync_.insert(to_sync_.end(), jobs.begin(), jobs.end());
-  }
-  sync_cv_.notify_one();
-}
-
-void Store::syncer_loop() {
-  for (;;) {
-    std::vector<WriteJob*> jobs;
-    WalSync sync;
-    {
-      std::unique_lock lock(sync_mu_);
-      sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
-      if (to_sync_.empty()) return;  // stopping, nothing left
-      jobs.swap(to_sync_);
-      sync = wal_sync_;
-    }
-    // One fsync for every batch committed since the last one: each of them wrote its frames to
-    // the WAL file before it was handed over, so this call covers them all.
-    Status synced = Ok{};
-    if (wal_sync_failed_) {
-      synced = wal_sync_failed_error();
-    } else if ((sync ? sync(wal_fd_) : ::fdatasync(wal_fd_)) != 0) {
-      spdlog::error("fsync of the WAL file failed ({}); no further write is accepted until a restart",
-                    std::strerror(errno));
-      wal_sync_failed_ = true;
-      synced = wal_sync_failed_error();
-    }
-    std::vector<WriteJob*> async;
-    {
-      std::lock_guard lock(queue_mu_);
-      for (WriteJob* job : jobs) {
-        if (!synced.ok() && job->outcome.ok()) job->outcome = synced;
-        finish_locked(job, async);
-      }
-    }
-    complete_async(async);
-  }
 }
 
 Status Store::exec_on_writer_alone(std::string sql) {
@@ -317,8 +203,10 @@ void Store::writer_loop() {
         if (!fine && job->outcome.ok()) {
           job->outcome = make_error(ErrorKind::internal, "STORAGE", "数据库维护语句失败", "A maintenance statement failed");
         }
+        std::vector<WriteJob*> async;
+        finish_locked(job, async);
         lock.unlock();
-        after_commit({job});
+        complete_async(async);
         continue;
       }
       // A job that must run alone ends the batch before it.
@@ -397,17 +285,12 @@ void Store::writer_loop() {
     if (!commit.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
     commits_ += commit.ok() ? 1 : 0;
     writes_ += ran;
-    if (commit.ok()) {
-      // Every job ran (only a lost transaction leaves some unrun, and that fails the commit).
-      after_commit(std::move(batch));
-      continue;
-    }
     std::vector<WriteJob*> async;
     {
       std::lock_guard lock(queue_mu_);
       for (std::size_t i = 0; i < ran; ++i) {
         // A failed commit undoes every job in the batch, including those that succeeded.
-        if (batch[i]->outcome.ok()) batch[i]->outcome = commit;
+        if (!commit.ok() && batch[i]->outcome.ok()) batch[i]->outcome = commit;
         finish_locked(batch[i], async);
       }
       for (std::size_t i = batch.size(); i > ran; --i) queue_.push_front(batch[i - 1]);
@@ -419,7 +302,6 @@ void Store::writer_loop() {
 }
 
 Status Store::begin_batch() {
-  if (wal_sync_failed_) return wal_sync_failed_error();
   if (dialect_ == Dialect::sqlite) return writer_exec("BEGIN IMMEDIATE");
   // NOTE: the writer's cache is empty here: writer_loop resets it at the end of every batch,
   // this one's failed BEGIN included; pg_begin sets it only once it has read both values.

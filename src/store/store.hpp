@@ -122,12 +122,6 @@ class Store {
   std::uint64_t commits() const { return commits_.load(); }
   std::uint64_t writes() const { return writes_.load(); }
 
-  // SQLite: how the WAL file is made durable after each commit (the seam for fault-injection
-  // tests; the default is fdatasync). It is called on the syncer thread with the WAL file's
-  // descriptor and returns 0 or -1 with errno set, as fdatasync does.
-  using WalSync = std::function<int(int fd)>;
-  void set_wal_sync(WalSync sync);
-
   int schema_version();
   const std::string& path() const { return path_; }
   Dialect dialect() const { return dialect_; }
@@ -178,16 +172,6 @@ class Store {
   // per job with sqlite3_exec showed in the issue #6 profile), plain scripts on PostgreSQL.
   Status writer_exec(const char* sql);
   void writer_loop();
-  // SQLite in WAL mode: the writer commits with synchronous=NORMAL (no fsync of its own) and hands
-  // each committed batch to the syncer thread, which fsyncs the WAL file once for every batch
-  // committed meanwhile and only then hands the jobs their outcomes. So the writer runs the next
-  // batch while the last one's fsync is under way, and nothing is acknowledged before it is on
-  // disk. Returns false (and the writer keeps synchronous=FULL) if the WAL file can't be opened.
-  bool start_wal_syncer();
-  // Hands jobs whose transaction committed to the syncer (or finishes them at once without one).
-  void after_commit(std::vector<WriteJob*> jobs);
-  void syncer_loop();
-  Status wal_sync_failed_error() const;
 
   std::string path_;
   Dialect dialect_ = Dialect::sqlite;
@@ -198,17 +182,6 @@ class Store {
   bool stopping_ = false;              // guarded by queue_mu_
   std::thread writer_thread_;
   std::atomic<std::uint64_t> commits_{0}, writes_{0};
-  int wal_fd_ = -1;                        // -1: no syncer, the writer syncs its own commits
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;        // jobs to sync, or stop
-  std::vector<WriteJob*> to_sync_;         // committed, not yet synced; guarded by sync_mu_
-  bool sync_stopping_ = false;             // guarded by sync_mu_
-  WalSync wal_sync_;                       // guarded by sync_mu_; empty: fdatasync
-  // Set for good once an fsync of the WAL failed: the kernel may have dropped the pages it could
-  // not write, so no later commit can be acknowledged as durable until a restart (PostgreSQL does
-  // the same: it stops rather than trust a failed fsync).
-  std::atomic<bool> wal_sync_failed_{false};
-  std::thread syncer_thread_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Conn>> readers_;  // all readers; guarded by pool_mu_

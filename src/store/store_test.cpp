@@ -13,9 +13,6 @@
 #include <random>
 #include <thread>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace statgov::store {
 namespace {
 
@@ -90,94 +87,6 @@ TEST_F(StoreTest, MigratesOnceAndReopens) {
   EXPECT_EQ((*again)->schema_version(), newest);
   EXPECT_EQ((*again)->read([](Conn& c) { return count_rows(c, "schema_version"); }).value(), newest)
       << "each version recorded once";
-}
-
-// SQLite: a write is acknowledged only once the WAL file holding it is synced, by the syncer
-// thread after the commit (the writer commits without an fsync of its own and goes on).
-TEST_F(StoreTest, WriteIsAcknowledgedOnlyAfterTheWalIsSynced) {
-  if (store_->dialect() != Dialect::sqlite) GTEST_SKIP() << "SQLite's WAL file";
-  std::mutex mu;
-  std::condition_variable cv;
-  int entered = 0;
-  bool release = false;
-  bool synced_the_wal = false;
-  store_->set_wal_sync([&](int fd) {
-    struct stat got{}, wal{};
-    const bool same = ::fstat(fd, &got) == 0 && ::stat((dir_ / "s.db-wal").c_str(), &wal) == 0 &&
-                      got.st_ino == wal.st_ino && got.st_dev == wal.st_dev;
-    std::unique_lock lock(mu);
-    synced_the_wal = same;
-    ++entered;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
-    return ::fdatasync(fd);
-  });
-  std::atomic<bool> answered{false};
-  std::thread writer([&] {
-    EXPECT_TRUE(add_region("430202001000").ok());
-    answered = true;
-  });
-  {
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, std::chrono::seconds(30), [&] { return entered > 0; })) {
-      release = true;
-      cv.notify_all();
-      lock.unlock();
-      writer.join();
-      FAIL() << "the WAL was never synced (answered: " << answered << ")";
-    }
-  }
-  // The commit is done (the sync only starts after it) and visible, but not acknowledged.
-  EXPECT_EQ(regions(), 1);
-  EXPECT_FALSE(answered);
-  EXPECT_TRUE(synced_the_wal) << "the descriptor synced is the database's WAL file";
-  bool async_done = false;
-  store_->write_async([](Conn& c) { return upsert_region(c, {"430202002000", "b", 4, "", "2023", ""}); },
-                      [&](Status st) {
-                        EXPECT_TRUE(st.ok());
-                        std::lock_guard lock(mu);
-                        async_done = true;
-                        cv.notify_all();
-                      });
-  {
-    std::unique_lock lock(mu);
-    release = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return async_done; });
-    EXPECT_GE(entered, 2) << "the second write was synced too before its completion ran";
-  }
-  writer.join();
-  EXPECT_TRUE(answered);
-  EXPECT_EQ(regions(), 2);
-}
-
-// A failed fsync of the WAL fails the writes it covered with a 503 error, and every later write
-// too (the kernel may have dropped what it could not write: only a restart makes it safe again);
-// reads go on.
-TEST_F(StoreTest, FailedWalSyncFailsItsWritesAndStopsWriting) {
-  if (store_->dialect() != Dialect::sqlite) GTEST_SKIP() << "SQLite's WAL file";
-  ASSERT_TRUE(add_region("430202001000").ok());
-  std::atomic<int> calls{0};
-  store_->set_wal_sync([&](int) {
-    ++calls;
-    errno = EIO;
-    return -1;
-  });
-  auto failed = add_region("430202002000");
-  ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.error().code, "STORAGE_SYNC_FAILED");
-  EXPECT_EQ(failed.error().kind, ErrorKind::unavailable);
-  EXPECT_EQ(calls, 1);
-  store_->set_wal_sync(nullptr);  // the disk "works" again: writes stay refused until a restart
-  auto later = add_region("430202003000");
-  ASSERT_FALSE(later.ok());
-  EXPECT_EQ(later.error().code, "STORAGE_SYNC_FAILED");
-  EXPECT_EQ(regions(), 2) << "reads go on (the failed write's commit is in the WAL, unacknowledged)";
-  store_.reset();
-  auto again = Store::open(db_->target());
-  ASSERT_TRUE(again.ok());
-  store_ = std::move(again).value();
-  EXPECT_TRUE(add_region("430202003000").ok()) << "a restart writes again";
 }
 
 TEST_F(StoreTest, FailedWriteRollsBackOnlyItself) {
