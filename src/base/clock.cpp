@@ -1,6 +1,5 @@
 #include "base/clock.hpp"
 
-
 namespace statgov {
 
 namespace {
