@@ -12,12 +12,12 @@ LIBS="$(pkg-config --cflags --libs libzip pugixml xlsxwriter)"
 $CXX $FLAGS fuzz/csv_fuzz.cpp $BASE $LIBS -o "$OUT/csv_fuzz"
 $CXX $FLAGS fuzz/xlsx_fuzz.cpp $BASE $LIBS -o "$OUT/xlsx_fuzz"
 # The rule language and the JSON request validators: the rules and domain layers with the whole
-# base layer under them (clock and crypto need fmt and libsodium). Unit tests (*_test.cpp) are
-# left out: they would bring gtest and a second main.
+# base layer under them (clock and crypto need fmt, libsodium and OpenSSL's libcrypto). Unit tests
+# (*_test.cpp) are left out: they would bring gtest and a second main.
 BASE_ALL="$BASE src/base/clock.cpp src/base/crypto.cpp"
 RULES=$(ls src/rules/*.cpp | grep -v '_test\.cpp$')
 DOMAIN=$(ls src/domain/*.cpp | grep -v '_test\.cpp$')
-LIBS_ALL="$LIBS $(pkg-config --cflags --libs libsodium fmt)"
+LIBS_ALL="$LIBS $(pkg-config --cflags --libs libsodium fmt libcrypto)"
 $CXX $FLAGS fuzz/rules_fuzz.cpp $RULES $DOMAIN $BASE_ALL $LIBS_ALL -o "$OUT/rules_fuzz"
 $CXX $FLAGS -DSTATGOV_SOURCE_DIR="\"$(pwd)\"" fuzz/json_body_fuzz.cpp $DOMAIN $BASE_ALL $LIBS_ALL \
   -o "$OUT/json_body_fuzz"
