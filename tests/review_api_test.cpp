@@ -229,7 +229,14 @@ TEST_F(ReviewApi, LevelByLevelWithReturnAndLock) {
   ASSERT_EQ(rev.status, 200) << rev.body;
   EXPECT_EQ(rev.json_body()["state"], "accepted");
   EXPECT_EQ(rev.json_body()["version"], 3);
-  EXPECT_EQ(as("demo-qiye").get(sub() + "/versions").json_body()["items"].size(), 3u);
+  auto versions = as("demo-qiye").get(sub() + "/versions").json_body()["items"];
+  ASSERT_EQ(versions.size(), 3u);
+  // The revision's version row: its number, state, values and actor, as the row itself now holds.
+  EXPECT_EQ(versions[2]["version"], 3);
+  EXPECT_EQ(versions[2]["state"], "accepted");
+  EXPECT_EQ(versions[2]["values"], values);
+  EXPECT_EQ(versions[2]["actor"], "demo-shi");
+  EXPECT_EQ(versions[2]["values"], rev.json_body()["values"]);
 }
 
 TEST_F(ReviewApi, ReviewersOutsideTheRegionSeeNothing) {

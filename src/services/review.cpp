@@ -158,8 +158,9 @@ Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const s
     r.results = results;
     r.explanations = body.value("explanations", cur->explanations);
     r.updated_at = now;
-    SG_TRY(store::save_submission(c, r));
-    SG_TRY(store::add_version(c, r.id, {r.version, r.state, r.values, r.explanations, now, a.user.login}));
+    store::DocumentTexts texts;  // written twice (row and version), dumped once
+    SG_TRY(store::save_submission(c, r, &texts));
+    SG_TRY(store::add_version(c, r, texts, now, a.user.login));
     SG_TRY(store::add_event(c, r.id, {now, a.user.login, "revise", "accepted", "accepted", reason}));
     SG_TRY(store::append_audit(c, now, a.user.login, "revise",
                                fmt::format("submission:{}/{}/{}", r.unit_id, r.form_code, r.period),

@@ -137,6 +137,7 @@ struct DocumentTexts {
 // Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
 // `texts`, if given, receives the text written for the values and explanations.
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts = nullptr);
+// A version as given (the demo's history, whose version state differs from the row's).
 Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v);
 // The version of a row save_submission just wrote (its id, version and state), from the texts it
 // handed out.
