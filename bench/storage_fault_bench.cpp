@@ -19,8 +19,6 @@
 // while a process holds a file on it open for writing, which serve always does.
 #include "fault_args.hpp"
 
-#include <sqlite3.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -53,41 +51,30 @@ long long fill(const std::string& path) {
 }
 
 // Submissions acknowledged before `began` that the SQLite file `copy` lacks (or holds with another
-// id); -1 if the copy can't be read or fails its integrity check.
+// id); -1 if the copy can't be read or fails its integrity check. `before` gets how many there were.
 long missing_from_copy(const std::string& copy, SteadyClock::time_point began,
                        const std::vector<std::vector<kill9::Sent>>& sent, long& before) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(copy.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return -1;
+  auto db = statgov::store::Conn::open(copy, true);
+  if (!db) return -1;
+  {
+    auto check = db.value().prepare("PRAGMA integrity_check");
+    if (!check) return -1;
+    auto row = check.value().step();
+    if (!row.ok() || !row.value() || check.value().text(0) != "ok") return -1;
   }
   long missing = 0;
-  bool intact = false;
-  sqlite3_stmt* check = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &check, nullptr) == SQLITE_OK &&
-      sqlite3_step(check) == SQLITE_ROW) {
-    intact = std::strcmp(reinterpret_cast<const char*>(sqlite3_column_text(check, 0)), "ok") == 0;
-  }
-  sqlite3_finalize(check);
-  sqlite3_stmt* st = nullptr;
-  if (!intact || sqlite3_prepare_v2(db, "SELECT id FROM submissions WHERE unit_id = ?1 AND form_code = 'B204-1' AND period = ?2",
-                                    -1, &st, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return -1;
-  }
   for (const auto& mine : sent) {
     for (const auto& s : mine) {
       if (!s.acked || s.acked_at >= began) continue;
       ++before;
-      const std::string period = s.target.period();
-      sqlite3_bind_int64(st, 1, s.target.unit);
-      sqlite3_bind_text(st, 2, period.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != s.id) ++missing;
-      sqlite3_reset(st);
+      auto st = db.value().prepare("SELECT id FROM submissions WHERE unit_id = ?1 AND form_code = 'B204-1' AND period = ?2");
+      if (!st) return -1;
+      st.value().bind(1, s.target.unit).bind(2, s.target.period());
+      auto row = st.value().step();
+      if (!row.ok()) return -1;
+      if (!row.value() || st.value().int64(0) != s.id) ++missing;
     }
   }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
   return missing;
 }
 
