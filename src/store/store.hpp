@@ -9,8 +9,10 @@
 // rolled back to its savepoint without touching the others. queue_ is guarded by queue_mu_; the
 // writer connection is used by the writer thread only. A write function must not call write()
 // itself (it would wait for its own transaction). `write_async` queues the same kind of job
-// without waiting: its completion runs on the writer thread after the commit, so the caller's
-// thread is free meanwhile (the server answers a submit from there, issue #6).
+// without waiting: its completion runs on the store's completion thread after the commit, so the
+// caller's thread is free meanwhile (the server answers a submit from there, issue #6), and the
+// writer starts its next batch while the last one's completions run. Completions run one at a
+// time, in commit order.
 //
 // PostgreSQL: the same, plus a transaction-scoped advisory lock taken at the start of each batch,
 // so that several processes on one database still write one batch at a time. A connection the
@@ -168,10 +170,16 @@ class Store {
   // `async` to be completed after queue_mu_ is released. Called with queue_mu_ held.
   static void finish_locked(WriteJob* job, std::vector<WriteJob*>& async);
   static void complete_async(std::vector<WriteJob*>& async);
+  // Hands a batch's asynchronous jobs to the completion thread (writer thread).
+  void hand_over(std::vector<WriteJob*>& async);
+  void completer_loop();
   // SAVEPOINT, ROLLBACK TO and RELEASE of every job: prepared once on SQLite (re-parsing them
   // per job with sqlite3_exec showed in the issue #6 profile), plain scripts on PostgreSQL.
   Status writer_exec(const char* sql);
   void writer_loop();
+  // SQLite: WAL checkpoints run on their own thread and connection, not on the writer's.
+  static int on_wal_commit(void* store, sqlite3* db, const char* schema, int frames);
+  void checkpointer_loop();
 
   std::string path_;
   Dialect dialect_ = Dialect::sqlite;
@@ -182,6 +190,17 @@ class Store {
   bool stopping_ = false;              // guarded by queue_mu_
   std::thread writer_thread_;
   std::atomic<std::uint64_t> commits_{0}, writes_{0};
+  std::unique_ptr<Conn> checkpointer_;  // SQLite only; checkpointer thread only
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_wanted_ = false;    // guarded by ckpt_mu_
+  bool ckpt_stopping_ = false;  // guarded by ckpt_mu_
+  std::thread checkpointer_thread_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<std::vector<WriteJob*>> done_queue_;  // guarded by done_mu_
+  bool done_stopping_ = false;                     // guarded by done_mu_
+  std::thread completer_thread_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Conn>> readers_;  // all readers; guarded by pool_mu_

@@ -170,7 +170,7 @@ TEST_F(StoreTest, WriteAsyncCompletesAfterTheCommitWithItsOwnOutcome) {
   ASSERT_TRUE(good->ok()) << good->error().message_en;
   EXPECT_EQ(good->value(), 7);
   EXPECT_EQ(regions_seen_by_good, 2) << "the slow write and this one, committed before the completion ran";
-  EXPECT_NE(good_thread, caller) << "completed on the writer thread";
+  EXPECT_NE(good_thread, caller) << "completed on the store's completion thread";
   ASSERT_FALSE(bad->ok());
   EXPECT_EQ(bad->error().code, "NOPE");
   lock.unlock();
@@ -212,6 +212,31 @@ TEST_F(StoreTest, OnlineBackupIsConsistent) {
   ASSERT_TRUE(copy.ok());
   EXPECT_EQ((*copy)->read([](Conn& c) { return count_rows(c, "regions"); }).value(), 30);
   EXPECT_FALSE(store_->backup_to((dir_ / "no/such/dir/x.db").string()).ok());
+}
+
+// SQLite: the WAL is copied into the database file once it holds 1,000 frames (SQLite's own
+// threshold), by the store's checkpointer thread rather than the writer. Without a checkpoint the
+// database file would not grow at all: every page written would stay in the WAL.
+TEST_F(StoreTest, SqliteWalIsCheckpointedWhileWritesGoOn) {
+  if (store_->dialect() == Dialect::postgres) GTEST_SKIP() << "SQLite's WAL only";
+  const auto db_file = dir_ / "s.db";
+  const auto before = std::filesystem::file_size(db_file);
+  const std::string long_name(3000, 'x');  // about one page per row
+  for (int batch = 0; batch < 30; ++batch) {
+    ASSERT_TRUE(store_->write([&](Conn& c) -> Status {
+      for (int i = 0; i < 50; ++i) {
+        SG_TRY(upsert_region(c, {std::to_string(430200000000 + batch * 100 + i), long_name, 4, "", "2023", ""}));
+      }
+      return Ok{};
+    }).ok());
+  }
+  // 1,500 rows of about 3 KB: more than 1,000 pages, all of them still in the WAL unless checkpointed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(db_file) < before + 1000 * 4096 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(std::filesystem::file_size(db_file), before + 1000 * 4096) << "the WAL was not checkpointed into the database file";
+  EXPECT_EQ(regions(), 1500);
 }
 
 // Values travel unchanged both ways on both backends: bytes with NULs, 64-bit integers, doubles,
