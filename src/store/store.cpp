@@ -150,8 +150,15 @@ int Store::on_wal_commit(void* store, sqlite3* db, const char* schema, int frame
   constexpr int kWriterCheckpointFrames = 16 * kCheckpointFrames;
   if (frames >= kWriterCheckpointFrames) {
     (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (frames >= kCheckpointFrames) {
-    auto* s = static_cast<Store*>(store);
+    return SQLITE_OK;
+  }
+  auto* s = static_cast<Store*>(store);
+  // Once per 1,000 new frames, not after every commit: the WAL starts again from its beginning
+  // only at the first write after a checkpoint that copied all of it, so until then every commit
+  // would ask for another checkpoint (each one two fsyncs).
+  if (frames < s->ckpt_asked_at_) s->ckpt_asked_at_ = 0;  // the WAL started again
+  if (frames >= s->ckpt_asked_at_ + kCheckpointFrames) {
+    s->ckpt_asked_at_ = frames;
     {
       std::lock_guard lock(s->ckpt_mu_);
       s->ckpt_wanted_ = true;

@@ -195,6 +195,7 @@ class Store {
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;    // guarded by ckpt_mu_
   bool ckpt_stopping_ = false;  // guarded by ckpt_mu_
+  int ckpt_asked_at_ = 0;       // WAL frames when a checkpoint was last asked for; writer thread only
   std::thread checkpointer_thread_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
