@@ -387,6 +387,7 @@ void Store::writer_loop() {
     commits_ += commit.ok() ? 1 : 0;
     writes_ += ran;
     std::vector<WriteJob*> async;
+    bool more_queued = false;
     {
       std::lock_guard lock(queue_mu_);
       for (std::size_t i = 0; i < ran; ++i) {
@@ -395,11 +396,17 @@ void Store::writer_loop() {
         finish_locked(batch[i], async);
       }
       for (std::size_t i = batch.size(); i > ran; --i) queue_.push_front(batch[i - 1]);
+      more_queued = !queue_.empty();
     }
-    // Outside the lock, and on the completion thread: a completion may take a while (it hands a
-    // response to the server's io threads) and must hold up neither the callers queueing the next
-    // batch nor the writer running it.
-    hand_over(async);
+    // Outside the lock: a completion may take a while (it hands a response to the server's io
+    // threads) and must not hold up callers queueing the next batch. With a next batch already
+    // waiting, on the completion thread, so that the writer runs that batch meanwhile; otherwise
+    // here, which saves waking the completion thread.
+    if (more_queued) {
+      hand_over(async);
+    } else {
+      complete_async(async);
+    }
   }
 }
 

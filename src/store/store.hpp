@@ -9,10 +9,11 @@
 // rolled back to its savepoint without touching the others. queue_ is guarded by queue_mu_; the
 // writer connection is used by the writer thread only. A write function must not call write()
 // itself (it would wait for its own transaction). `write_async` queues the same kind of job
-// without waiting: its completion runs on the store's completion thread after the commit, so the
-// caller's thread is free meanwhile (the server answers a submit from there, issue #6), and the
-// writer starts its next batch while the last one's completions run. Completions run one at a
-// time, in commit order.
+// without waiting: its completion runs after the commit, so the caller's thread is free meanwhile
+// (the server answers a submit from there, issue #6). When the next batch is already queued, the
+// store's completion thread runs the batch's completions while the writer goes on with that
+// batch; otherwise the writer runs them itself (no thread to wake). A batch's completions run one
+// after another.
 //
 // PostgreSQL: the same, plus a transaction-scoped advisory lock taken at the start of each batch,
 // so that several processes on one database still write one batch at a time. A connection the
@@ -91,8 +92,8 @@ class Store {
   }
 
   // Like write(), but returns at once. f runs on the writer thread in the next batch; then
-  // done(result) is called on the store's completion thread once the transaction holding f is
-  // committed (durably) or failed, with f's own error if it returned one. `done` must be quick
+  // done(result) is called on the store's completion thread (or the writer thread, when no batch
+  // waits) once the transaction holding f is committed (durably) or failed, with f's own error if it returned one. `done` must be quick
   // (the completions of later batches wait behind it) and must not call write() or read(): it
   // should hand the result to another thread. After the Store began
   // closing, done is called at once on the caller's thread with a STORAGE_CLOSED error.

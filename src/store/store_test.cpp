@@ -170,7 +170,7 @@ TEST_F(StoreTest, WriteAsyncCompletesAfterTheCommitWithItsOwnOutcome) {
   ASSERT_TRUE(good->ok()) << good->error().message_en;
   EXPECT_EQ(good->value(), 7);
   EXPECT_EQ(regions_seen_by_good, 2) << "the slow write and this one, committed before the completion ran";
-  EXPECT_NE(good_thread, caller) << "completed on the store's completion thread";
+  EXPECT_NE(good_thread, caller) << "completed on the store's completion or writer thread";
   ASSERT_FALSE(bad->ok());
   EXPECT_EQ(bad->error().code, "NOPE");
   lock.unlock();
