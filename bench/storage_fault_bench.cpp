@@ -51,7 +51,8 @@ long long fill(const std::string& path) {
 }
 
 // Submissions acknowledged before `began` that the SQLite file `copy` lacks (or holds with another
-// id); -1 if the copy can't be read or fails its integrity check. `before` gets how many there were.
+// id); -1 if the copy can't be read or fails its integrity check. `before` gets how many there
+// were.
 long missing_from_copy(const std::string& copy, SteadyClock::time_point began,
                        const std::vector<std::vector<kill9::Sent>>& sent, long& before) {
   auto db = statgov::store::Conn::open(copy, true);
@@ -67,7 +68,8 @@ long missing_from_copy(const std::string& copy, SteadyClock::time_point began,
     for (const auto& s : mine) {
       if (!s.acked || s.acked_at >= began) continue;
       ++before;
-      auto st = db.value().prepare("SELECT id FROM submissions WHERE unit_id = ?1 AND form_code = 'B204-1' AND period = ?2");
+      auto st = db.value().prepare(
+          "SELECT id FROM submissions WHERE unit_id = ?1 AND form_code = 'B204-1' AND period = ?2");
       if (!st) return -1;
       st.value().bind(1, s.target.unit).bind(2, s.target.period());
       auto row = st.value().step();

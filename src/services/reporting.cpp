@@ -537,8 +537,8 @@ void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std
   store_.write_async([this, plan](store::Conn& c) { return write_submit(c, *plan); },
                      [this, plan, done = std::move(done)](Result<SubmitWritten> r) {
                        if (r.ok()) changed();
-                       // On the store's completion or writer thread: only hand over what the answer is
-                       // made from.
+                       // On the store's completion or writer thread: only hand over what the
+                       // answer is made from.
                        auto written = std::make_shared<Result<SubmitWritten>>(std::move(r));
                        // NOTE: called once (Response::finish), so it may take the plan and the
                        // row apart.

@@ -53,7 +53,8 @@ class ReportingService {
   // submit() without waiting for the commit: the checks and edit rules run on the caller's
   // thread, the write is queued to the store's writer, and done(answer) is called once the write
   // is durable or failed: then on the store's completion or writer thread (see Store::write_async:
-  // `done` must be quick), or at once on the caller's thread when a check fails or the key was already answered.
+  // `done` must be quick), or at once on the caller's thread when a check fails or the key was
+  // already answered.
   void submit_async(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                     const json& body, const std::optional<IdempotencyKey>& idem,
                     std::function<void(SubmitAnswer)> done);

@@ -171,6 +171,17 @@ int Store::on_wal_commit(void* store, sqlite3* db, const char* schema, int frame
   return SQLITE_OK;
 }
 
+void Store::run_completions(std::vector<WriteJob*>& async, bool more_queued) {
+  // With a next batch already waiting, on the completion thread, so that the writer runs that
+  // batch meanwhile; otherwise here, which saves waking the completion thread (issue #6, one
+  // client: median 2,387/s always handing over, 2,585/s like this).
+  if (more_queued) {
+    hand_over(async);
+  } else {
+    complete_async(async);
+  }
+}
+
 void Store::hand_over(std::vector<WriteJob*>& async) {
   if (async.empty()) return;
   {
@@ -204,7 +215,8 @@ void Store::checkpointer_loop() {
     if (ckpt_stopping_) return;
     ckpt_wanted_ = false;
     lock.unlock();
-    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     // BUSY: another checkpoint (a backup's, the writer's) is running. Anything else (a full disk)
     // is retried at the next request; the WAL keeps every commit meanwhile.
     const auto now = std::chrono::steady_clock::now();
@@ -306,8 +318,9 @@ void Store::writer_loop() {
         }
         std::vector<WriteJob*> async;
         finish_locked(job, async);
+        const bool more_queued = !queue_.empty();
         lock.unlock();
-        hand_over(async);
+        run_completions(async, more_queued);
         continue;
       }
       // A job that must run alone ends the batch before it.
@@ -399,14 +412,8 @@ void Store::writer_loop() {
       more_queued = !queue_.empty();
     }
     // Outside the lock: a completion may take a while (it hands a response to the server's io
-    // threads) and must not hold up callers queueing the next batch. With a next batch already
-    // waiting, on the completion thread, so that the writer runs that batch meanwhile; otherwise
-    // here, which saves waking the completion thread.
-    if (more_queued) {
-      hand_over(async);
-    } else {
-      complete_async(async);
-    }
+    // threads) and must not hold up callers queueing the next batch.
+    run_completions(async, more_queued);
   }
 }
 

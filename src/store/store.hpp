@@ -93,9 +93,10 @@ class Store {
 
   // Like write(), but returns at once. f runs on the writer thread in the next batch; then
   // done(result) is called on the store's completion thread (or the writer thread, when no batch
-  // waits) once the transaction holding f is committed (durably) or failed, with f's own error if it returned one. `done` must be quick
-  // (the completions of later batches wait behind it) and must not call write() or read(): it
-  // should hand the result to another thread. After the Store began
+  // waits) once the transaction holding f is committed (durably) or failed, with f's own error if
+  // it returned one. `done` must be quick (the completions of later batches wait behind it) and
+  // must not call write() or read(): it should hand the result to another thread. After the Store
+  // began
   // closing, done is called at once on the caller's thread with a STORAGE_CLOSED error.
   template <typename F, typename Done>
   void write_async(F&& f, Done&& done) {
@@ -172,7 +173,10 @@ class Store {
   // `async` to be completed after queue_mu_ is released. Called with queue_mu_ held.
   static void finish_locked(WriteJob* job, std::vector<WriteJob*>& async);
   static void complete_async(std::vector<WriteJob*>& async);
-  // Hands a batch's asynchronous jobs to the completion thread (writer thread).
+  // Runs a batch's finished asynchronous jobs' completions, here or, when `more_queued`, on the
+  // completion thread (writer thread).
+  void run_completions(std::vector<WriteJob*>& async, bool more_queued);
+  // Hands them to the completion thread.
   void hand_over(std::vector<WriteJob*>& async);
   void completer_loop();
   // SAVEPOINT, ROLLBACK TO and RELEASE of every job: prepared once on SQLite (re-parsing them
@@ -197,7 +201,7 @@ class Store {
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;    // guarded by ckpt_mu_
   bool ckpt_stopping_ = false;  // guarded by ckpt_mu_
-  int ckpt_asked_at_ = 0;       // WAL frames when a checkpoint was last asked for; writer thread only
+  int ckpt_asked_at_ = 0;       // WAL frames at the last ask for a checkpoint; writer thread only
   std::thread checkpointer_thread_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;

@@ -222,21 +222,30 @@ TEST_F(StoreTest, SqliteWalIsCheckpointedWhileWritesGoOn) {
   if (store_->dialect() == Dialect::postgres) GTEST_SKIP() << "SQLite's WAL only";
   const auto db_file = dir_ / "s.db";
   const auto before = std::filesystem::file_size(db_file);
-  const std::string long_name(3000, 'x');  // about one page per row
+  const auto page = static_cast<std::uintmax_t>(store_->read([](Conn& c) -> std::int64_t {
+    auto st = c.prepare("PRAGMA page_size");
+    if (!st.ok()) return 0;
+    auto row = st->step();
+    return row.ok() && *row ? st->int64(0) : 0;
+  }));
+  ASSERT_GE(page, 512u);
+  const std::string long_name(page * 3 / 4, 'x');  // about one page per row
   for (int batch = 0; batch < 30; ++batch) {
     ASSERT_TRUE(store_->write([&](Conn& c) -> Status {
       for (int i = 0; i < 50; ++i) {
-        SG_TRY(upsert_region(c, {std::to_string(430200000000 + batch * 100 + i), long_name, 4, "", "2023", ""}));
+        const std::string code = std::to_string(430200000000 + batch * 100 + i);
+        SG_TRY(upsert_region(c, {code, long_name, 4, "", "2023", ""}));
       }
       return Ok{};
     }).ok());
   }
-  // 1,500 rows of about 3 KB: more than 1,000 pages, all of them still in the WAL unless checkpointed.
+  // 1,500 rows of about a page each: more than 1,000 pages, all still in the WAL unless checkpointed.
+  const auto want = before + 500 * page;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::filesystem::file_size(db_file) < before + 500 * 4096 && std::chrono::steady_clock::now() < deadline) {
+  while (std::filesystem::file_size(db_file) < want && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_GE(std::filesystem::file_size(db_file), before + 500 * 4096) << "the WAL was not checkpointed into the database file";
+  EXPECT_GE(std::filesystem::file_size(db_file), want) << "the WAL was not checkpointed into the database file";
   EXPECT_EQ(regions(), 1500);
 }
 
