@@ -2,6 +2,7 @@
 #include "store/conn.hpp"
 
 #include "store/postgres.hpp"
+#include "store/sqlite_vfs.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -81,7 +82,8 @@ Result<Conn> Conn::open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
               SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // The connections that write gather their WAL writes into one call per commit (sqlite_vfs.cpp).
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, read_only ? nullptr : wal_buffering_vfs());
   if (rc != SQLITE_OK) {
     Error e = sqlite_error(db, "open " + path);
     sqlite3_close(db);
