@@ -185,6 +185,8 @@ class Store {
   void writer_loop();
   // SQLite: WAL checkpoints run on their own thread and connection, not on the writer's.
   static int on_wal_commit(void* store, sqlite3* db, const char* schema, int frames);
+  // The writer's own checkpoint when the WAL has grown to its bound, after the batch is answered.
+  void checkpoint_if_due();
   void checkpointer_loop();
 
   std::string path_;
@@ -202,6 +204,7 @@ class Store {
   bool ckpt_wanted_ = false;    // guarded by ckpt_mu_
   bool ckpt_stopping_ = false;  // guarded by ckpt_mu_
   int ckpt_asked_at_ = 0;       // WAL frames at the last ask for a checkpoint; writer thread only
+  bool writer_ckpt_due_ = false;  // the WAL reached its bound at the last commit; writer thread only
   std::thread checkpointer_thread_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
