@@ -6,8 +6,7 @@
 //
 // Why nothing acknowledged can be lost or seen half-written:
 // - SQLite promises a commit durable only after it has synced the WAL (synchronous=FULL, which
-// every
-//   Conn sets). Before the sync reaches the file, the buffer is written: xSync flushes first.
+//   every Conn sets). Before the sync reaches the file, the buffer is written: xSync flushes first.
 // - Other connections read WAL frames through their own file handles, and only frames of commits
 //   published in the wal-index header. SQLite publishes a header between two copies with a memory
 //   barrier (xShmBarrier on the database file) in between, after the sync; the database file's
@@ -61,9 +60,12 @@ int flush(File* f) {
   return rc;
 }
 
+// Before any call on a WAL file but a write: the file as SQLite wrote it.
+int flush_wal(File* f) { return f->is_wal ? flush(f) : SQLITE_OK; }
+
 int x_close(sqlite3_file* file) {
   File* f = self(file);
-  int rc = f->is_wal ? flush(f) : SQLITE_OK;
+  int rc = flush_wal(f);
   if (f->is_wal && f->db && f->db->wal == f) f->db->wal = nullptr;
   if (!f->is_wal && f->wal) f->wal->db = nullptr;
   std::free(f->buf);
@@ -74,9 +76,7 @@ int x_close(sqlite3_file* file) {
 
 int x_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
   File* f = self(file);
-  if (f->is_wal) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xRead(f->real, out, amount, offset);
 }
 
@@ -103,25 +103,19 @@ int x_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offs
 
 int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
   File* f = self(file);
-  if (f->is_wal) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xTruncate(f->real, size);
 }
 
 int x_sync(sqlite3_file* file, int flags) {
   File* f = self(file);
-  if (f->is_wal) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xSync(f->real, flags);
 }
 
 int x_file_size(sqlite3_file* file, sqlite3_int64* size) {
   File* f = self(file);
-  if (f->is_wal) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xFileSize(f->real, size);
 }
 
@@ -137,9 +131,7 @@ int x_check_reserved(sqlite3_file* file, int* out) {
 
 int x_file_control(sqlite3_file* file, int op, void* arg) {
   File* f = self(file);
-  if (f->is_wal) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
   if (op == SQLITE_FCNTL_VFSNAME) {
     // The real file answers with its VFS's name; ours goes in front, as SQLite's own shims do.
     int rc = f->real->pMethods->xFileControl(f->real, op, arg);
@@ -184,9 +176,7 @@ int x_shm_unmap(sqlite3_file* file, int delete_flag) {
 }
 int x_fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
   File* f = self(file);
-  if (f->is_wal) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xFetch(f->real, offset, amount, out);
 }
 int x_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {

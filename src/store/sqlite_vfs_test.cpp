@@ -23,31 +23,21 @@ sqlite3_syscall_ptr real_pwrite = nullptr;
 sqlite3_syscall_ptr real_pwrite64 = nullptr;
 sqlite3_syscall_ptr real_write = nullptr;
 
-ssize_t counted_pwrite(int fd, const void* buf, size_t n, off_t off) {
+// Counts a write; true when it is to fail (with errno set as a full disk sets it).
+bool refused() {
   ++writes;
-  if (fail_writes) {
-    errno = ENOSPC;
-    return -1;
-  }
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(real_pwrite)(fd, buf, n,
-                                                                                     off);
+  if (!fail_writes) return false;
+  errno = ENOSPC;
+  return true;
 }
-ssize_t counted_pwrite64(int fd, const void* buf, size_t n, off_t off) {
-  ++writes;
-  if (fail_writes) {
-    errno = ENOSPC;
-    return -1;
-  }
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(real_pwrite64)(fd, buf, n,
-                                                                                       off);
+using Pwrite = ssize_t (*)(int, const void*, size_t, off_t);
+using Write = ssize_t (*)(int, const void*, size_t);
+template <sqlite3_syscall_ptr* real>
+ssize_t counted_pwrite(int fd, const void* buf, size_t n, off_t off) {
+  return refused() ? -1 : reinterpret_cast<Pwrite>(*real)(fd, buf, n, off);
 }
 ssize_t counted_write(int fd, const void* buf, size_t n) {
-  ++writes;
-  if (fail_writes) {
-    errno = ENOSPC;
-    return -1;
-  }
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t)>(real_write)(fd, buf, n);
+  return refused() ? -1 : reinterpret_cast<Write>(real_write)(fd, buf, n);
 }
 
 class WalBufferingVfs : public ::testing::Test {
@@ -62,14 +52,17 @@ class WalBufferingVfs : public ::testing::Test {
     real_pwrite = base->xGetSystemCall(base, "pwrite");
     real_pwrite64 = base->xGetSystemCall(base, "pwrite64");
     real_write = base->xGetSystemCall(base, "write");
-    if (real_pwrite)
-      base->xSetSystemCall(base, "pwrite", reinterpret_cast<sqlite3_syscall_ptr>(counted_pwrite));
+    if (real_pwrite) {
+      base->xSetSystemCall(base, "pwrite",
+                           reinterpret_cast<sqlite3_syscall_ptr>(counted_pwrite<&real_pwrite>));
+    }
     if (real_pwrite64) {
       base->xSetSystemCall(base, "pwrite64",
-                           reinterpret_cast<sqlite3_syscall_ptr>(counted_pwrite64));
+                           reinterpret_cast<sqlite3_syscall_ptr>(counted_pwrite<&real_pwrite64>));
     }
-    if (real_write)
+    if (real_write) {
       base->xSetSystemCall(base, "write", reinterpret_cast<sqlite3_syscall_ptr>(counted_write));
+    }
     writes = 0;
     fail_writes = false;
   }
