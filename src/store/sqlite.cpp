@@ -82,7 +82,8 @@ Result<Conn> Conn::open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
               SQLITE_OPEN_NOMUTEX;
-  // The connections that write gather their WAL writes into one call per commit (sqlite_vfs.cpp).
+  // The connections that write gather their WAL writes into calls of up to 124 KiB instead of two
+  // per page (sqlite_vfs.cpp).
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, read_only ? nullptr : wal_buffering_vfs());
   if (rc != SQLITE_OK) {
     Error e = sqlite_error(db, "open " + path);

@@ -16,7 +16,9 @@
 //   truncate, file controls, close), flush first, so SQLite sees the file it wrote.
 // - A failed flush is the failed write SQLite would have had, reported by the call that flushed
 //   (SQLITE_FULL on a full disk). A flush cannot report from xShmBarrier (it returns nothing): the
-//   error is kept and every later call on the WAL file returns it.
+//   error is kept and every later read, write, sync, size, truncate or file control of the WAL file
+//   returns it. (With synchronous=FULL the sync has flushed before SQLite's barrier: nothing is
+//   left.)
 #include "store/sqlite_vfs.hpp"
 
 #include <spdlog/spdlog.h>
@@ -132,16 +134,6 @@ int x_check_reserved(sqlite3_file* file, int* out) {
 int x_file_control(sqlite3_file* file, int op, void* arg) {
   File* f = self(file);
   if (int rc = flush_wal(f); rc != SQLITE_OK) return rc;
-  if (op == SQLITE_FCNTL_VFSNAME) {
-    // The real file answers with its VFS's name; ours goes in front, as SQLite's own shims do.
-    int rc = f->real->pMethods->xFileControl(f->real, op, arg);
-    if (rc == SQLITE_OK) {
-      char** name = static_cast<char**>(arg);
-      char* both = sqlite3_mprintf("%s/%z", kName, *name);
-      *name = both;
-    }
-    return rc;
-  }
   return f->real->pMethods->xFileControl(f->real, op, arg);
 }
 
@@ -169,7 +161,7 @@ void x_shm_barrier(sqlite3_file* file) {
           rc);
     }
   }
-  self(file)->real->pMethods->xShmBarrier(self(file)->real);
+  f->real->pMethods->xShmBarrier(f->real);
 }
 int x_shm_unmap(sqlite3_file* file, int delete_flag) {
   return self(file)->real->pMethods->xShmUnmap(self(file)->real, delete_flag);

@@ -75,12 +75,14 @@ class WalBufferingVfs : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   // The writing connection, through the VFS.
-  void open_writer(const std::string& pragmas) {
-    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                              wal_buffering_vfs()),
-              SQLITE_OK);
-    exec(db_, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; " + pragmas +
-                  "CREATE TABLE t (i INTEGER PRIMARY KEY, b BLOB NOT NULL);");
+  bool open_writer(const std::string& pragmas) {
+    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        wal_buffering_vfs()) != SQLITE_OK) {
+      return false;
+    }
+    return exec_rc(db_, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; " + pragmas +
+                            "CREATE TABLE t (i INTEGER PRIMARY KEY, b BLOB NOT NULL);") ==
+           SQLITE_OK;
   }
   // Another connection, through SQLite's default VFS.
   sqlite3* other() {
@@ -145,8 +147,7 @@ class WalBufferingVfs : public ::testing::Test {
 };
 
 TEST_F(WalBufferingVfs, ACommitReachesTheFileInAFewWritesAndOthersReadItWhole) {
-  open_writer("PRAGMA synchronous=FULL;");
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(open_writer("PRAGMA synchronous=FULL;"));
   writes = 0;
   exec(db_, "BEGIN;" + insert_rows(1, 300) + "COMMIT;");
   // 300 rows of 1000 bytes: about 80 pages, each written by SQLite as a frame header and a page
@@ -160,8 +161,7 @@ TEST_F(WalBufferingVfs, ACommitReachesTheFileInAFewWritesAndOthersReadItWhole) {
 TEST_F(WalBufferingVfs, ACommitWithoutSyncIsInTheFileBeforeAnotherConnectionSeesIt) {
   // No sync at commit (the VFS gets no xSync): only the flush at SQLite's shared-memory barrier,
   // before the commit is published, puts the frames in the file for the other connection.
-  open_writer("PRAGMA synchronous=OFF;");
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(open_writer("PRAGMA synchronous=OFF;"));
   exec(db_, "BEGIN;" + insert_rows(1, 20) + "COMMIT;");
   EXPECT_EQ(summary(other()), expected_summary(1, 20));
   exec(db_, "BEGIN;" + insert_rows(21, 5) + "COMMIT;");
@@ -171,8 +171,7 @@ TEST_F(WalBufferingVfs, ACommitWithoutSyncIsInTheFileBeforeAnotherConnectionSees
 TEST_F(WalBufferingVfs, PagesSpilledToTheWalMidTransactionReadBackWhole) {
   // A cache of 10 pages: the transaction writes pages to the WAL before its commit and reads
   // them back from there.
-  open_writer("PRAGMA synchronous=FULL; PRAGMA cache_size=10;");
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(open_writer("PRAGMA synchronous=FULL; PRAGMA cache_size=10;"));
   exec(db_, "BEGIN;" + insert_rows(1, 400));
   EXPECT_EQ(summary(db_), expected_summary(1, 400));
   exec(db_, "UPDATE t SET b = " + letters("i + 1") + " WHERE i % 2 = 0;");
@@ -185,8 +184,7 @@ TEST_F(WalBufferingVfs, PagesSpilledToTheWalMidTransactionReadBackWhole) {
 }
 
 TEST_F(WalBufferingVfs, AFailedWriteFailsTheCommitAndLosesNothingCommittedBefore) {
-  open_writer("PRAGMA synchronous=FULL;");
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(open_writer("PRAGMA synchronous=FULL;"));
   exec(db_, "BEGIN;" + insert_rows(1, 50) + "COMMIT;");
   // The disk is full: the writes the VFS gathered fail when it hands them over (at the latest
   // when SQLite syncs the commit), and the commit fails as it would have without the VFS.

@@ -149,7 +149,7 @@ Store::~Store() {
 // benchmark), where the writer checkpoints the few frames left itself, as SQLite would, and the WAL
 // starts again. The same bound holds if the checkpointer falls behind or keeps failing. The
 // writer's checkpoint waits until the batch that reached the bound has been answered
-// (checkpoint_if_due): it flushes the database file, 7-13 ms at 512 clients in the ingest
+// (checkpoint_if_due): it flushes the database file, 7-14 ms at 512 clients in the ingest
 // benchmark (perf trace), which that batch's clients need not wait for.
 int Store::on_wal_commit(void* store, sqlite3*, const char*, int frames) {
   constexpr int kCheckpointFrames = 1000;  // SQLite's default automatic checkpoint

@@ -96,8 +96,7 @@ class Store {
   // waits) once the transaction holding f is committed (durably) or failed, with f's own error if
   // it returned one. `done` must be quick (the completions of later batches wait behind it) and
   // must not call write() or read(): it should hand the result to another thread. After the Store
-  // began
-  // closing, done is called at once on the caller's thread with a STORAGE_CLOSED error.
+  // began closing, done is called at once on the caller's thread with a STORAGE_CLOSED error.
   template <typename F, typename Done>
   void write_async(F&& f, Done&& done) {
     using R = std::invoke_result_t<F, Conn&>;
