@@ -5,11 +5,11 @@
 //
 // NOTE: reading forward from the last number seen is only complete because numbers become
 // visible in order: a reader never sees seq 11 committed while seq 10 is still to come (it would
-// never look back for 10). On SQLite every writer takes its number with `UPDATE change_seq SET
-// value = value + 1 RETURNING value` inside its transaction; that row stays locked until the
-// transaction ends. On PostgreSQL the writer's batch reads change_seq once, after taking the
-// advisory lock that every statgov process's batch takes, hands the numbers out in memory and
-// writes the last one back before its COMMIT (store.cpp, WriteCache). Either way the next number
+// never look back for 10). The store writer's batch reads change_seq once, after taking the
+// database's write lock (SQLite's BEGIN IMMEDIATE; on PostgreSQL the advisory lock that every
+// statgov process's batch takes), hands the numbers out in memory and writes the last one back
+// before its COMMIT (store.cpp, WriteCache); a write outside a batch (SQLite) bumps change_seq
+// itself inside its transaction, which holds SQLite's one write lock. Either way the next number
 // can only be taken after the previous transaction committed or rolled back, and both SQLite and
 // PostgreSQL make a commit visible before the lock is released. Any new way of writing submissions
 // must keep taking the number through save_submission, inside the writer's transaction.

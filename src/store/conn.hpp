@@ -30,13 +30,15 @@ struct PgStmt;  // postgres.hpp
 struct PgConn;  // postgres.hpp
 
 // Two values every write reads and then moves on, which the Store's writer keeps in memory for the
-// length of one PostgreSQL batch instead (issue #6: a SELECT of the audit chain's head and an
+// length of one batch instead (issue #6: on PostgreSQL a SELECT of the audit chain's head and an
 // UPDATE ... RETURNING of the change sequence per job were two statements and two round trips
-// each): read once right after the batch took its advisory lock, so no statgov process can move
-// them until the batch ends; copied at each job's SAVEPOINT and put back on ROLLBACK TO; the
-// sequence is written back once, before COMMIT. Not kept across batches: another process may
-// write in between. The repository functions (repos.cpp) use it when Conn::write_cache() gives
-// one, and read and write the tables themselves otherwise (SQLite, outside the writer).
+// each; on SQLite three statements per submit on the writer thread, which every batch waits for):
+// read once right after the batch took the database's write lock (SQLite's BEGIN IMMEDIATE,
+// PostgreSQL's advisory lock), so no statgov process can move them until the batch ends; copied at
+// each job's SAVEPOINT and put back on ROLLBACK TO; the sequence is written back once, before
+// COMMIT. Not kept across batches: another process may write in between. The repository functions
+// (repos.cpp) use it when Conn::write_cache() gives one, and read and write the tables themselves
+// otherwise (outside a writer batch: a job that runs alone, a connection of its own).
 struct WriteCache {
   std::string audit_head;      // hash of the last audit_log entry (64 '0' for none)
   std::int64_t seq = 0;        // the last change sequence number handed out

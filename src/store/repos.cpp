@@ -402,7 +402,7 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
 
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts) {
   if (WriteCache* cache = c.write_cache()) {
-    // The PostgreSQL writer's batch holds the number (written back before its COMMIT).
+    // The writer's batch holds the number (written back before its COMMIT).
     s.seq = ++cache->seq;
   } else {
     // NOTE: two statements, not UPDATE ... RETURNING: SQLite runs a RETURNING clause through a
@@ -869,7 +869,7 @@ Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::s
   AuditRow r;
   WriteCache* cache = c.write_cache();
   if (cache) {
-    // The PostgreSQL writer's batch knows the head (read under its lock, kept by the entries since).
+    // The writer's batch knows the head (read under its lock, kept by the entries since).
     r.prev_hash = cache->audit_head;
   } else {
     SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));

@@ -53,34 +53,39 @@ Status migrate(Conn& c) {
   return c.exec_script("COMMIT");
 }
 
-// BEGIN, the batch's advisory lock, then the audit chain's head and the change sequence for the
-// writer's cache (WriteCache), in one round trip: BEGIN and the lock are sent without waiting
-// (postgres.cpp) and the SELECT's answer brings theirs. NOTE: the SELECT must be a statement of its
-// own after the lock's: in READ COMMITTED each statement reads the database as of its own start,
-// and only a snapshot taken after the lock was granted sees the last batch of another process.
+// The audit chain's head and the change sequence for the writer's cache (WriteCache), read once a
+// batch holds the database's write lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock).
+Status load_write_cache(Conn& c) {
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
+      "SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), (SELECT value FROM change_seq WHERE id = 1)"));
+  SG_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row || st.is_null(1)) {
+    return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
+  }
+  WriteCache cache;
+  cache.audit_head = st.is_null(0) ? std::string(64, '0') : st.text(0);
+  cache.seq = cache.stored_seq = st.int64(1);
+  c.write_cache_slot() = std::move(cache);
+  return Ok{};
+}
+
+// BEGIN, the batch's advisory lock, then the writer's cache, in one round trip: BEGIN and the lock
+// are sent without waiting (postgres.cpp) and the SELECT's answer brings theirs. NOTE: the SELECT
+// must be a statement of its own after the lock's: in READ COMMITTED each statement reads the
+// database as of its own start, and only a snapshot taken after the lock was granted sees the last
+// batch of another process.
 Status pg_begin(Conn& c) {
   SG_TRY(c.exec_script("BEGIN"));
   {
     SG_ASSIGN_OR_RETURN(auto lock, c.prepare(kPgWriteLock));
     SG_TRY(lock.exec());
   }
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), repeat('0', 64)), "
-      "(SELECT value FROM change_seq WHERE id = 1)"));
-  SG_ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row || st.is_null(1)) {
-    return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
-  }
-  WriteCache cache;
-  cache.audit_head = st.text(0);
-  cache.seq = cache.stored_seq = st.int64(1);
-  c.write_cache_slot() = std::move(cache);
-  return Ok{};
+  return load_write_cache(c);
 }
 
-// Before COMMIT: the change sequence numbers the batch handed out, written back (sent without
-// waiting; COMMIT brings its answer, and a failure fails the COMMIT and so the whole batch).
-Status pg_store_seq(Conn& c) {
+// Before COMMIT: the change sequence numbers the batch handed out, written back (PostgreSQL: sent
+// without waiting; COMMIT brings its answer, and a failure fails the COMMIT and so the whole batch).
+Status store_seq(Conn& c) {
   WriteCache* cache = c.write_cache();
   if (!cache || cache->seq == cache->stored_seq) return Ok{};
   SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE change_seq SET value = ? WHERE id = 1"));
@@ -349,7 +354,7 @@ void Store::writer_loop() {
     if (begin.ok()) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         ran = i + 1;
-        // What ROLLBACK TO w puts back of the writer's cache (PostgreSQL).
+        // What ROLLBACK TO w puts back of the writer's cache.
         std::optional<WriteCache> at_savepoint = writer_->write_cache_slot();
         if (Status sp = writer_exec("SAVEPOINT w"); !sp.ok()) {
           batch[i]->outcome = std::move(sp);  // never ran: must not be acknowledged
@@ -401,7 +406,7 @@ void Store::writer_loop() {
       }
     }
     auto commit_batch = [&]() -> Status {
-      if (dialect_ == Dialect::postgres) SG_TRY(pg_store_seq(*writer_));
+      SG_TRY(store_seq(*writer_));
       return writer_exec("COMMIT");
     };
     Status commit = lost ? Status(*lost) : begin.ok() ? commit_batch() : begin;
@@ -431,9 +436,14 @@ void Store::writer_loop() {
 }
 
 Status Store::begin_batch() {
-  if (dialect_ == Dialect::sqlite) return writer_exec("BEGIN IMMEDIATE");
   // NOTE: the writer's cache is empty here: writer_loop resets it at the end of every batch,
-  // this one's failed BEGIN included; pg_begin sets it only once it has read both values.
+  // this one's failed BEGIN included; load_write_cache sets it only once it has read both values.
+  if (dialect_ == Dialect::sqlite) {
+    SG_TRY(writer_exec("BEGIN IMMEDIATE"));
+    Status loaded = load_write_cache(*writer_);
+    if (!loaded.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
+    return loaded;
+  }
   SG_TRY(writer_->ensure_connected());
   Status begin = pg_begin(*writer_);
   // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can

@@ -361,11 +361,10 @@ TEST_F(StoreTest, UnitSubmissionsGiveTheUnitWithoutItsAttributes) {
   EXPECT_EQ((*full)->attributes, (json{{"contact", "张三"}, {"email", "a@example.com"}}));
 }
 
-// The audit chain's head and the change sequence, which the PostgreSQL writer keeps in memory for
-// a batch (conn.hpp, WriteCache): a job rolled back (its own error, or a pipelined statement that
-// failed) must give back what it took, and another store on the same database (another process)
-// writing between two batches must be seen by the next one. Both dialects: SQLite reads the
-// tables each time and must agree.
+// The audit chain's head and the change sequence, which the writer keeps in memory for a batch
+// (conn.hpp, WriteCache): a job rolled back (its own error, or a pipelined statement that failed)
+// must give back what it took, and another store on the same database (another process) writing
+// between two batches must be seen by the next one.
 TEST_F(StoreTest, AuditChainAndChangeSequenceFollowRollbacksAndOtherWriters) {
   const std::int64_t unit = add_unit("91430200MA4L000001", "u");
   ASSERT_NE(unit, 0);
