@@ -364,20 +364,23 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
   // on the unit's region of today. The statement up to its scope condition is built once (it runs
   // on every submit).
   // NOTE: a join per period, not `s.period IN (:p0, :p1, :p2)`: SQLite runs an IN list through a
-  // temporary b-tree, with its own page cache, made and dropped at every execution (issue #6
-  // profile: a fifth of this read's time, and most of its calls to malloc).
+  // temporary b-tree, with its own page cache, made and dropped at every execution (issue #6:
+  // 518k -> 498k instructions per submit, bench/ir_per_submit.sh).
   static const std::string head = [] {
     std::string cols, joins;
     for (int i = 0; i < 3; ++i) {
       const std::string s = fmt::format("s{}", i);
       cols += qualified(kSubmissionCols, s) + ", ";
       joins += fmt::format(
-          " LEFT JOIN submissions {0} ON {0}.unit_id = u.id AND {0}.form_code = :form AND {0}.period = :p{1} "
-          "AND substr({0}.region, 1, length(:scope_region)) = :scope_region",
+          " LEFT JOIN submissions {0} ON {0}.unit_id = u.id AND {0}.form_code = :form"
+          " AND {0}.period = :p{1}"
+          " AND substr({0}.region, 1, length(:scope_region)) = :scope_region",
           s, i);
     }
-    return fmt::format("SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form) FROM units u{} WHERE u.id = :id",
-                       cols, qualified(kUnitCols, "u"), joins);
+    return fmt::format(
+        "SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form)"
+        " FROM units u{} WHERE u.id = :id",
+        cols, qualified(kUnitCols, "u"), joins);
   }();
   SG_ASSIGN_OR_RETURN(auto st, c.prepare(head + scope_sql(scope, "u.region", "u.id")));
   st.set(":id", unit_id).set(":form", form).set(":p0", periods[0]).set(":p1", periods[1]).set(":p2", periods[2]);
@@ -389,10 +392,12 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
   // No caller of this read uses the unit's free-form attributes (contacts); parsing them was most
   // of the unit's cost on every submit (issue #6).
   out.unit = unit_at(st, unit_base, false);
-  if (!st.is_null(unit_base + kUnitColCount)) out.latest_form_version = st.int32(unit_base + kUnitColCount);
+  const int version_col = unit_base + kUnitColCount;
+  if (!st.is_null(version_col)) out.latest_form_version = st.int32(version_col);
   for (int i = 0; i < 3; ++i) {
     // A period asked for twice (a year's previous period is also last year's) is read once.
-    const bool repeated = std::find(periods.begin(), periods.begin() + i, periods[i]) != periods.begin() + i;
+    const bool repeated =
+        std::find(periods.begin(), periods.begin() + i, periods[i]) != periods.begin() + i;
     if (!repeated && !st.is_null(i * kSubmissionColCount)) {
       out.submissions.push_back(submission_row(st, true, i * kSubmissionColCount));
     }

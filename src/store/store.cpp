@@ -56,8 +56,9 @@ Status migrate(Conn& c) {
 // The audit chain's head and the change sequence for the writer's cache (WriteCache), read once a
 // batch holds the database's write lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock).
 Status load_write_cache(Conn& c) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(
-      "SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), (SELECT value FROM change_seq WHERE id = 1)"));
+  SG_ASSIGN_OR_RETURN(auto st,
+                      c.prepare("SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), "
+                                "(SELECT value FROM change_seq WHERE id = 1)"));
   SG_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row || st.is_null(1)) {
     return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
@@ -83,8 +84,8 @@ Status pg_begin(Conn& c) {
   return load_write_cache(c);
 }
 
-// Before COMMIT: the change sequence numbers the batch handed out, written back (PostgreSQL: sent
-// without waiting; COMMIT brings its answer, and a failure fails the COMMIT and so the whole batch).
+// Before COMMIT: the last change sequence number the batch handed out, written back (PostgreSQL:
+// sent without waiting; COMMIT brings its answer, and its failure fails the whole batch).
 Status store_seq(Conn& c) {
   WriteCache* cache = c.write_cache();
   if (!cache || cache->seq == cache->stored_seq) return Ok{};
