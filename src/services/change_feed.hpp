@@ -8,11 +8,10 @@
 // never look back for 10). The store writer's batch reads change_seq once, after taking the
 // database's write lock (SQLite's BEGIN IMMEDIATE; on PostgreSQL the advisory lock that every
 // statgov process's batch takes), hands the numbers out in memory and writes the last one back
-// before its COMMIT (store.cpp, WriteCache); a write outside a batch (SQLite) bumps change_seq
-// itself inside its transaction, which holds SQLite's one write lock. Either way the next number
-// can only be taken after the previous transaction committed or rolled back, and both SQLite and
-// PostgreSQL make a commit visible before the lock is released. Any new way of writing submissions
-// must keep taking the number through save_submission, inside the writer's transaction.
+// before its COMMIT (store.cpp, WriteCache); save_submission takes its number nowhere else. So the
+// next number can only be taken after the previous transaction committed or rolled back, and both
+// SQLite and PostgreSQL make a commit visible before the lock is released. Any new way of writing
+// submissions must keep taking the number through save_submission, inside the writer's batch.
 //
 // Thread safety: one background thread (start/stop) polls the store and appends to ring_ under
 // mu_; request threads read with after() and wake the poller with poke() after their own commits.

@@ -37,8 +37,7 @@ struct PgConn;  // postgres.hpp
 // PostgreSQL's advisory lock), so no statgov process can move them until the batch ends; copied at
 // each job's SAVEPOINT and put back on ROLLBACK TO; the sequence is written back once, before
 // COMMIT. Not kept across batches: another process may write in between. The repository functions
-// (repos.cpp) use it when Conn::write_cache() gives one, and read and write the tables themselves
-// otherwise (outside a writer batch: a job that runs alone, a connection of its own).
+// that take them (save_submission, append_audit) run only inside a writer batch and fail outside.
 struct WriteCache {
   std::string audit_head;      // hash of the last audit_log entry (64 '0' for none)
   std::int64_t seq = 0;        // the last change sequence number handed out

@@ -332,6 +332,17 @@ Result<std::vector<FormRow>> latest_forms(Conn& c) {
 // ---- submissions ------------------------------------------------------------------------------
 
 namespace {
+// The writer's cache of the batch `c` is running in (conn.hpp, WriteCache). The change sequence
+// and the audit chain's head are handed out only there: a write outside a batch could not keep
+// either in order with the batches of other processes.
+Result<WriteCache*> batch_cache(Conn& c, std::string_view what) {
+  if (WriteCache* cache = c.write_cache()) return cache;
+  return make_error(ErrorKind::internal, "STORAGE", "写入须在数据库写入批次中进行",
+                    fmt::format("{} runs only inside a writer batch (Store::write)", what));
+}
+}  // namespace
+
+namespace {
 // A unit's row of a form and period in scope; `documents`: with its three JSON documents parsed.
 Result<std::optional<SubmissionRow>> find_submission_row(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
                                                          std::string_view form, std::string_view period,
@@ -406,20 +417,8 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
 }
 
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts) {
-  if (WriteCache* cache = c.write_cache()) {
-    // The writer's batch holds the number (written back before its COMMIT).
-    s.seq = ++cache->seq;
-  } else {
-    // NOTE: two statements, not UPDATE ... RETURNING: SQLite runs a RETURNING clause through a
-    // temporary b-tree (with its own page cache) made and dropped per statement, which cost more
-    // than the rest of the submission's INSERT (issue #6 profile).
-    SG_ASSIGN_OR_RETURN(auto bump, c.prepare("UPDATE change_seq SET value = value + 1 WHERE id = 1"));
-    SG_TRY(bump.exec());
-    SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT value FROM change_seq WHERE id = 1"));
-    SG_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) return make_error(ErrorKind::internal, "STORAGE", "变更序号缺失", "change_seq row missing");
-    s.seq = st.int64(0);
-  }
+  SG_ASSIGN_OR_RETURN(WriteCache * cache, batch_cache(c, "save_submission"));
+  s.seq = ++cache->seq;  // written back before the batch's COMMIT
   DocumentTexts own;
   DocumentTexts& docs = texts ? *texts : own;
   docs.values = s.values.dump();
@@ -871,16 +870,9 @@ std::string audit_hash(const AuditRow& r) {
 
 Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::string_view action,
                     std::string_view object, const json& detail) {
+  SG_ASSIGN_OR_RETURN(WriteCache * cache, batch_cache(c, "append_audit"));
   AuditRow r;
-  WriteCache* cache = c.write_cache();
-  if (cache) {
-    // The writer's batch knows the head (read under its lock, kept by the entries since).
-    r.prev_hash = cache->audit_head;
-  } else {
-    SG_ASSIGN_OR_RETURN(auto st, c.prepare("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));
-    SG_ASSIGN_OR_RETURN(bool row, st.step());
-    r.prev_hash = row ? st.text(0) : std::string(64, '0');
-  }
+  r.prev_hash = cache->audit_head;  // read under the batch's lock, kept by the entries since
   r.at = at;
   r.actor = actor;
   r.action = action;
@@ -895,7 +887,7 @@ Status append_audit(Conn& c, std::string_view at, std::string_view actor, std::s
   SG_TRY(st.exec());
   // NOTE: if this INSERT fails (its error may come later, pipelined), the job is rolled back and
   // the writer puts the head of its savepoint back.
-  if (cache) cache->audit_head = std::move(r.hash);
+  cache->audit_head = std::move(r.hash);
   return Ok{};
 }
 

@@ -439,18 +439,18 @@ void Store::writer_loop() {
 Status Store::begin_batch() {
   // NOTE: the writer's cache is empty here: writer_loop resets it at the end of every batch,
   // this one's failed BEGIN included; load_write_cache sets it only once it has read both values.
+  Status begin = Ok{};
   if (dialect_ == Dialect::sqlite) {
-    SG_TRY(writer_exec("BEGIN IMMEDIATE"));
-    Status loaded = load_write_cache(*writer_);
-    if (!loaded.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
-    return loaded;
-  }
-  SG_TRY(writer_->ensure_connected());
-  Status begin = pg_begin(*writer_);
-  // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can
-  // be opened again and the batch started on the new one.
-  if (!begin.ok() && writer_->connection_lost() && writer_->ensure_connected().ok()) {
+    begin = writer_exec("BEGIN IMMEDIATE");
+    if (begin.ok()) begin = load_write_cache(*writer_);
+  } else {
+    SG_TRY(writer_->ensure_connected());
     begin = pg_begin(*writer_);
+    // Nothing ran yet: a connection found dead here (a restarted server, a promoted standby) can
+    // be opened again and the batch started on the new one.
+    if (!begin.ok() && writer_->connection_lost() && writer_->ensure_connected().ok()) {
+      begin = pg_begin(*writer_);
+    }
   }
   if (!begin.ok() && writer_->in_transaction()) (void)writer_->exec_script("ROLLBACK");
   return begin;

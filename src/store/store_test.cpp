@@ -444,6 +444,41 @@ TEST_F(StoreTest, AuditChainAndChangeSequenceFollowRollbacksAndOtherWriters) {
   }
 }
 
+// save_submission and append_audit hand out the change sequence and the audit chain's next link,
+// which only a writer batch keeps in order with the batches of other processes: on a connection of
+// its own, outside any batch, both refuse and change nothing.
+TEST_F(StoreTest, SubmissionAndAuditWritesOutsideAWriterBatchAreRefused) {
+  const std::int64_t unit = add_unit("91430200MA4L000001", "u");
+  ASSERT_NE(unit, 0);
+  const auto audit_entries = [&] {
+    return store_->read([](Conn& c) { return list_audit(c); }).value().size();
+  };
+  const std::size_t entries = audit_entries();
+  auto c = Conn::open(db_->target(), false);
+  ASSERT_TRUE(c.ok()) << c.error().message_en;
+  SubmissionRow r;
+  r.unit_id = unit;
+  r.form_code = "F";
+  r.form_version = 1;
+  r.period = "2026M01";
+  r.region = "430202001000";
+  r.state = "submitted";
+  r.version = 1;
+  r.updated_at = "2026-11-27T00:00:00Z";
+  auto saved = save_submission(*c, r);
+  ASSERT_FALSE(saved.ok());
+  EXPECT_EQ(saved.error().code, "STORAGE");
+  Status audited = append_audit(*c, "2026-11-27T00:00:00Z", "t", "a", "x", json::object());
+  ASSERT_FALSE(audited.ok());
+  EXPECT_EQ(audited.error().code, "STORAGE");
+  EXPECT_EQ(store_->read([](Conn& c) { return current_seq(c); }).value(), 0);
+  EXPECT_FALSE(
+      store_
+          ->read([&](Conn& c) { return find_submission(c, domain::Scope{}, unit, "F", "2026M01"); })
+          .value());
+  EXPECT_EQ(audit_entries(), entries);
+}
+
 // ---- PostgreSQL only: the connection going away ------------------------------------------------
 
 // Ends every other session on the test database, as a server restart or failover does.
