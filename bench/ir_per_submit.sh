@@ -13,8 +13,9 @@
 # per-batch work (COMMIT, WAL writes) weighs more per submit than at full load.
 set -euo pipefail
 statgov=$(realpath "${1:-./build/statgov}")
-bench=${2:-./build/bench/ingest_bench}
+bench=$(realpath "${2:-./build/bench/ingest_bench}")
 clients=${3:-16}
+cd "$(dirname "$0")/.."  # the repository: ingest_bench's --data data
 command -v valgrind >/dev/null || { echo "ir_per_submit: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 [ -x "$statgov" ] || { echo "ir_per_submit: no statgov at $statgov" >&2; exit 1; }
 [ -x "$bench" ] || { echo "ir_per_submit: no ingest_bench at $bench (cmake --build build --target ingest_bench)" >&2; exit 1; }
@@ -41,8 +42,11 @@ run() {  # seconds -> "submits instructions"
   [ -n "$n" ] && [ -n "$ir" ] || { echo "ir_per_submit: the run of $1 s printed no figures" >&2; exit 1; }
   echo "$n $ir"
 }
-read -r n1 ir1 < <(run 10)
-read -r n2 ir2 < <(run 20)
+# Not `read < <(run ...)`: a failing run must stop the script, not leave the figures empty.
+r1=$(run 10)
+r2=$(run 20)
+read -r n1 ir1 <<< "$r1"
+read -r n2 ir2 <<< "$r2"
 echo "10 s: $n1 submits, $ir1 instructions; 20 s: $n2 submits, $ir2 instructions"
 awk -v n1="$n1" -v i1="$ir1" -v n2="$n2" -v i2="$ir2" 'BEGIN {
   if (n2 <= n1) { print "ir_per_submit: the longer run answered no more submits" > "/dev/stderr"; exit 1 }
