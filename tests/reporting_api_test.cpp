@@ -2,6 +2,7 @@
 // idempotency, scopes and bad input.
 #include "harness.hpp"
 
+#include "base/crypto.hpp"
 #include "store/repos.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <future>
+#include <thread>
 
 namespace statgov::testing {
 namespace {
@@ -143,6 +145,65 @@ TEST_F(ReportingApi, SessionsEndWhenIdleAndEverywhereOnRequest) {
   EXPECT_EQ(a.send("POST", "/api/v1/auth/logout-all", "").status, 204);
   EXPECT_EQ(a.get("/api/v1/me").status, 401);
   EXPECT_EQ(b.get("/api/v1/me").status, 401) << "every device is logged out";
+  server_->clock().set(from_local(2026, 11, 26, 10, 0));
+}
+
+// A session's last-seen time is written in the background (issue #6): a request never waits for
+// the writer for it, and until the write commits the process counts the request's time itself.
+TEST_F(ReportingApi, SessionActivityIsRecordedWithoutWaitingForTheWriter) {
+  Client a(server_->port());
+  ASSERT_EQ(a.login("demo-fabu", kDemoPassword).status, 200);
+  const std::string hash = sha256_hex(a.cookie().substr(std::string("sg_session=").size()));
+  auto last_seen = [&]() -> std::string {
+    auto row =
+        server_->store().read([&](store::Conn& c) { return store::find_session_user(c, hash); });
+    return row.ok() && *row ? (*row)->session.last_seen : std::string("?");
+  };
+  // Hold the writer: a job that waits for the gate.
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  std::promise<void> held;
+  server_->store().write_async(
+      [open, &held](store::Conn&) -> Status {
+        held.set_value();
+        open.wait();
+        return Status{};
+      },
+      [](Status) {});
+  held.get_future().wait();
+  bool released = false;
+  auto release = [&] {
+    if (!released) gate.set_value();
+    released = true;
+  };
+  auto get_me = [&] {
+    auto f = std::async(std::launch::async, [&] { return a.get("/api/v1/me"); });
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      release();
+      ADD_FAILURE() << "a request waited for the held writer";
+    }
+    return f.get();
+  };
+  server_->clock().advance(std::chrono::minutes(20));
+  const std::string first = format_utc(server_->clock().now());
+  EXPECT_EQ(get_me().status, 200);
+  // 40 minutes after login: the database still has the login's time (past the 30-minute idle
+  // limit), the process knows of the request 20 minutes ago.
+  server_->clock().advance(std::chrono::minutes(20));
+  const std::string second = format_utc(server_->clock().now());
+  EXPECT_LT(last_seen(), first);
+  EXPECT_EQ(get_me().status, 200);
+  release();
+  for (int i = 0; i < 500 && last_seen() != second; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(last_seen(), second);
+  // Once written, the idle limit counts from the last request as before.
+  server_->clock().advance(std::chrono::minutes(29));
+  EXPECT_EQ(a.get("/api/v1/me").status, 200);
+  server_->clock().advance(std::chrono::minutes(31));
+  auto idle = a.get("/api/v1/me");
+  EXPECT_EQ(idle.status, 401);
+  EXPECT_EQ(idle.error_code(), "SESSION_IDLE");
   server_->clock().set(from_local(2026, 11, 26, 10, 0));
 }
 

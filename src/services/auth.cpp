@@ -193,9 +193,35 @@ Result<Session> AuthService::open_session(const store::UserRow& user_row, const 
   return s;
 }
 
+std::optional<std::string> AuthService::PendingTouches::find(const std::string& hash) {
+  std::lock_guard lock(mu);
+  auto it = at.find(hash);
+  if (it == at.end()) return std::nullopt;
+  return it->second;
+}
+
+bool AuthService::PendingTouches::claim(const std::string& hash, const std::string& time,
+                                        const std::string& since) {
+  std::lock_guard lock(mu);
+  auto [it, added] = at.try_emplace(hash, time);
+  if (added) return true;
+  if (it->second > since) return false;
+  it->second = time;
+  return true;
+}
+
+void AuthService::PendingTouches::release(const std::string& hash, const std::string& time) {
+  std::lock_guard lock(mu);
+  auto it = at.find(hash);
+  if (it != at.end() && it->second == time) at.erase(it);
+}
+
 Result<Session> AuthService::authenticate(const std::string& token, const PeerCert& cert) {
   if (token.empty() || token.size() > 128) return unauthenticated();
   std::string hash = sha256_hex(token);
+  // NOTE: the pending last-seen time before the row: a write that commits between the two reads
+  // is then seen in one of them (it is forgotten only after its commit).
+  auto pending = touches_->find(hash);
   // The session and its user in one statement (issue #6: one round trip on PostgreSQL instead of
   // two); the user is looked at only after the session's own checks, as before.
   SG_ASSIGN_OR_RETURN(auto found, store_.read([&](store::Conn& c) { return store::find_session_user(c, hash); }));
@@ -203,14 +229,28 @@ Result<Session> AuthService::authenticate(const std::string& token, const PeerCe
   if (!found || found->session.expires_at <= format_utc(now)) return unauthenticated();
   const store::SessionRow& sess = found->session;
   const std::optional<store::UserRow>& user = found->user;
-  if (sess.last_seen <= format_utc(now - config_.idle_timeout)) {
+  const std::string& last_seen = pending && *pending > sess.last_seen ? *pending : sess.last_seen;
+  if (last_seen <= format_utc(now - config_.idle_timeout)) {
     (void)store_.write([&](store::Conn& c) { return store::delete_session(c, hash); });
     return make_error(ErrorKind::unauthenticated, "SESSION_IDLE", "长时间未操作，请重新登录",
                       "The session ended after a period of inactivity; please log in again");
   }
-  // Recording every request would make each read a write; a minute's resolution is enough.
-  if (sess.last_seen <= format_utc(now - std::chrono::minutes(1))) {
-    SG_TRY(store_.write([&](store::Conn& c) { return store::touch_session(c, hash, format_utc(now)); }));
+  // Recording every request would make each read a write; a minute's resolution is enough. In the
+  // background (issue #6): a request must not hold its thread for another group commit, and a
+  // failed write (a full disk) costs the session at most its idle limit, not this request.
+  const std::string minute_ago = format_utc(now - std::chrono::minutes(1));
+  if (last_seen <= minute_ago) {
+    std::string at = format_utc(now);
+    if (touches_->claim(hash, at, minute_ago)) {
+      store_.write_async([hash, at](store::Conn& c) { return store::touch_session(c, hash, at); },
+                         [touches = touches_, hash, at](Status s) {
+                           if (!s.ok()) {
+                             spdlog::warn("session last-seen time not written: {}",
+                                          s.error().message_en);
+                           }
+                           touches->release(hash, at);
+                         });
+    }
   }
   if (!user || user->user.disabled) return unauthenticated();
   SG_TRY(check_cert(user->user, cert));

@@ -11,9 +11,12 @@
 #include "store/store.hpp"
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace statgov::store {
 struct UserRow;
@@ -79,7 +82,9 @@ class AuthService {
   Result<Session> login_with_cert(const PeerCert& cert, const std::string& ip, const std::string& totp = "");
   // From the cookie value: the live session and its user, or UNAUTHENTICATED. Unless staff_auth
   // is password, a staff user's every request needs the certificate of that login too, so a
-  // stolen cookie alone is not enough.
+  // stolen cookie alone is not enough. Never waits for the writer: the session's last-seen time
+  // (at most once a minute) is written in the background, and until that write commits this
+  // process counts the request's time as the session's last-seen time itself.
   Result<Session> authenticate(const std::string& token, const PeerCert& cert = {});
   Status logout(const std::string& token);
   // Ends every session of the user (all devices), e.g. after a lost laptop.
@@ -118,6 +123,20 @@ class AuthService {
   store::Store& store_;
   const Clock& clock_;
   AuthConfig config_;
+
+  // Last-seen times this process queued for sessions and whose write has not finished yet, by
+  // token hash. Shared with the writes' completions, which may run after this service is gone.
+  struct PendingTouches {
+    std::mutex mu;
+    std::unordered_map<std::string, std::string> at;  // token hash -> UTC time written
+    std::optional<std::string> find(const std::string& hash);
+    // Records `at` for the session unless a write of a time after `since` is already pending;
+    // true: the caller writes it.
+    bool claim(const std::string& hash, const std::string& at, const std::string& since);
+    // The write of `at` finished (committed or failed): forgets it unless a later one replaced it.
+    void release(const std::string& hash, const std::string& at);
+  };
+  std::shared_ptr<PendingTouches> touches_ = std::make_shared<PendingTouches>();
 
   // The user's row is known and the credential checked: the TOTP factor, then a new session.
   Result<Session> open_session(const store::UserRow& row, const std::string& ip, const std::string& totp,

@@ -791,7 +791,10 @@ Status delete_session(Conn& c, std::string_view token_hash) {
 }
 
 Status touch_session(Conn& c, std::string_view token_hash, std::string_view now) {
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare("UPDATE sessions SET last_seen = :now WHERE token_hash = :hash"));
+  // Never back: touches of one session by several processes may commit in any order.
+  SG_ASSIGN_OR_RETURN(auto st,
+                      c.prepare("UPDATE sessions SET last_seen = :now WHERE token_hash = :hash "
+                                "AND (last_seen IS NULL OR last_seen < :now)"));
   st.set(":now", now).set(":hash", token_hash);
   return st.exec();
 }
