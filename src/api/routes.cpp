@@ -179,7 +179,11 @@ void reporting_routes(http::Router& r, ApiContext& ctx) {
                                    [respond](services::ReportingService::SubmitAnswer answer) {
                                      // Built and serialised on the io thread, not the writer's.
                                      respond(http::Response::later([answer = std::move(answer)] {
-                                       return ok_json(answer());
+                                       auto text = answer();
+                                       if (!text.ok()) return error_response(text.error());
+                                       http::Response r;
+                                       r.body = std::move(*text);
+                                       return r;
                                      }));
                                    });
       },

@@ -3,6 +3,7 @@
 #include "services/signatures.hpp"
 
 #include "base/crypto.hpp"
+#include "base/json_writer.hpp"
 #include "base/text.hpp"
 #include "base/xlsx.hpp"
 #include "domain/submission.hpp"
@@ -200,63 +201,77 @@ Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const j
   return failed;
 }
 
-json ReportingService::submission_json(Target t, bool with_events) {
+std::string ReportingService::submission_text(const Target& t, const store::SubmissionRow* row,
+                                              bool with_events, const json& signature) {
   const auto& def = t.form->def;
-  auto& row = t.current;
-  // NOTE: filled key by key, the target's documents moved in: an initializer list copies every
-  // value (issue #6: most of a submit's answer). The object is a std::map, so the text comes out
-  // with its keys sorted whatever the order here.
-  json j = json::object();
-  j["id"] = row && row->id ? json(row->id) : json(nullptr);
-  j["unit_id"] = t.unit.id;
-  j["unit_name"] = t.unit.name;
-  j["uscc"] = t.unit.uscc;
-  j["form_code"] = def.code;
-  j["form_name"] = def.name;
-  j["period"] = t.period.str();
-  j["deadline"] = format_local(t.period.deadline(def.deadline_day, def.deadline_hour));
-  if (row) {
-    j["form_version"] = row->form_version;
-    j["state"] = row->state;
-    j["version"] = row->version;
-    j["values"] = std::move(row->values);
-    j["explanations"] = std::move(row->explanations);
-    j["results"] = std::move(row->results);
-    j["updated_at"] = row->updated_at;
-  } else {
-    j["form_version"] = def.version;
-    j["state"] = "not_started";
-    j["version"] = 0;
-    j["values"] = json::object();
-    j["explanations"] = json::object();
-    j["results"] = json::array();
-    j["updated_at"] = nullptr;
-  }
   auto state = domain::parse_state(row ? row->state : "not_started").value_or(SubmissionState::not_started);
-  j["editable"] = domain::editable_by_unit(state);
-  auto neighbour = [](std::optional<store::SubmissionRow>& r) {
-    if (!r) return json(nullptr);
-    json n = json::object();
-    n["period"] = r->period;
-    n["values"] = std::move(r->values);
-    return n;
+  auto neighbour = [](JsonWriter& w, const std::optional<store::SubmissionRow>& r) {
+    if (!r) {
+      w.null();
+      return;
+    }
+    w.begin_object().key("period").string(r->period).key("values").value(r->values).end_object();
   };
-  j["prev"] = neighbour(t.prev);
-  j["ly"] = neighbour(t.ly);
+  // NOTE: every object's keys in sorted order (see JsonWriter).
+  JsonWriter w;
+  w.begin_object();
+  w.key("deadline").string(format_local(t.period.deadline(def.deadline_day, def.deadline_hour)));
+  w.key("editable").boolean(domain::editable_by_unit(state));
   if (with_events) {
-    json events = json::array();
+    w.key("events").begin_array();
     if (row) {
       auto ev = store_.read([&](store::Conn& c) { return store::list_events(c, row->id); });
       if (ev.ok()) {
         for (const auto& e : *ev) {
-          events.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"from", e.from_state},
-                            {"to", e.to_state}, {"reason", e.reason}});
+          w.begin_object()
+              .key("action")
+              .string(e.action)
+              .key("actor")
+              .string(e.actor)
+              .key("at")
+              .string(e.at);
+          w.key("from")
+              .string(e.from_state)
+              .key("reason")
+              .string(e.reason)
+              .key("to")
+              .string(e.to_state);
+          w.end_object();
         }
       }
     }
-    j["events"] = events;
+    w.end_array();
   }
-  return j;
+  w.key("explanations");
+  row ? w.value(row->explanations) : w.begin_object().end_object();
+  w.key("form_code").string(def.code);
+  w.key("form_name").string(def.name);
+  w.key("form_version").integer(row ? row->form_version : def.version);
+  w.key("id");
+  row && row->id ? w.integer(row->id) : w.null();
+  w.key("ly");
+  neighbour(w, t.ly);
+  w.key("period").string(t.period.str());
+  w.key("prev");
+  neighbour(w, t.prev);
+  w.key("results");
+  row ? w.value(row->results) : w.begin_array().end_array();
+  if (!signature.is_null()) w.key("signature").value(signature);
+  w.key("state").string(row ? row->state : "not_started");
+  w.key("unit_id").integer(t.unit.id);
+  w.key("unit_name").string(t.unit.name);
+  w.key("updated_at");
+  row ? w.string(row->updated_at) : w.null();
+  w.key("uscc").string(t.unit.uscc);
+  w.key("values");
+  row ? w.value(row->values) : w.begin_object().end_object();
+  w.key("version").integer(row ? row->version : 0);
+  w.end_object();
+  return w.take();
+}
+
+json ReportingService::submission_json(const Target& t, bool with_events) {
+  return json::parse(submission_text(t, t.current ? &*t.current : nullptr, with_events));
 }
 
 Result<json> ReportingService::tasks(const Actor& a, std::optional<std::int64_t> unit_id) {
@@ -317,7 +332,7 @@ Result<json> ReportingService::get(const Actor& a, std::int64_t unit, const std:
                                  {{"version", t.current->version}, {"ip", a.ip}});
     }));
   }
-  return submission_json(std::move(t), true);
+  return submission_json(t, true);
 }
 
 Result<json> ReportingService::validate(const Actor& a, std::int64_t unit, const std::string& form,
@@ -357,7 +372,7 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
   }));
   t.current = std::move(row);
   changed();
-  return submission_json(std::move(t), false);
+  return submission_json(t, false);
 }
 
 // Everything a submit's write needs, owned: the write runs later on the writer thread, after the
@@ -372,20 +387,22 @@ struct ReportingService::SubmitPlan {
   domain::Scope scope;
 };
 
-Result<json> ReportingService::plan_submit(const Actor& a, std::int64_t unit, const std::string& form,
-                                           const std::string& period, const json& body,
-                                           const std::optional<IdempotencyKey>& idem,
-                                           std::shared_ptr<SubmitPlan>& plan) {
+Result<std::string> ReportingService::plan_submit(const Actor& a, std::int64_t unit,
+                                                  const std::string& form,
+                                                  const std::string& period, const json& body,
+                                                  const std::optional<IdempotencyKey>& idem,
+                                                  std::shared_ptr<SubmitPlan>& plan) {
   // Every read of the checks in one snapshot (issue #6): the key, the unit, the current row, the
   // form version, prev., ly. and any other form the rules reference.
   return store_.read_snapshot(
       [&](store::Conn& c) { return plan_submit_on(c, a, unit, form, period, body, idem, plan); });
 }
 
-Result<json> ReportingService::plan_submit_on(store::Conn& c, const Actor& a, std::int64_t unit,
-                                              const std::string& form, const std::string& period, const json& body,
-                                              const std::optional<IdempotencyKey>& idem,
-                                              std::shared_ptr<SubmitPlan>& plan) {
+Result<std::string> ReportingService::plan_submit_on(store::Conn& c, const Actor& a,
+                                                     std::int64_t unit, const std::string& form,
+                                                     const std::string& period, const json& body,
+                                                     const std::optional<IdempotencyKey>& idem,
+                                                     std::shared_ptr<SubmitPlan>& plan) {
   plan.reset();
   SG_TRY(check_body(body, {"values", "explanations", "signature", "key_id"}, "values"));
   SG_ASSIGN_OR_RETURN(auto claim, signature_claim(body));
@@ -396,7 +413,7 @@ Result<json> ReportingService::plan_submit_on(store::Conn& c, const Actor& a, st
         return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
                           "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
       }
-      return json::parse(prior->response);
+      return prior->response;
     }
   }
   SG_ASSIGN_OR_RETURN(auto t, resolve(c, a, unit, form, period, true));
@@ -446,21 +463,18 @@ Result<json> ReportingService::plan_submit_on(store::Conn& c, const Actor& a, st
   p->now = format_utc(clock_.now());
   p->scope = domain::Scope::of(a.user);
   plan = std::move(p);
-  return json();
+  return std::string();
 }
 
 struct ReportingService::SubmitWritten {
   store::SubmissionRow row;
   json signature;             // null, or {key_id, payload_sha256}
-  std::optional<json> answer;  // set: the answer is already made (an Idempotency-Key)
+  std::optional<std::string> answer;  // set: the answer is already made (an Idempotency-Key)
 };
 
-json ReportingService::submit_answer(Target t, SubmitWritten&& w) {
-  if (w.answer) return std::move(*w.answer);
-  t.current = std::move(w.row);
-  json resp = submission_json(std::move(t), false);
-  if (!w.signature.is_null()) resp["signature"] = std::move(w.signature);
-  return resp;
+std::string ReportingService::submit_answer(const Target& t, const SubmitWritten& w) {
+  if (w.answer) return *w.answer;
+  return submission_text(t, &w.row, false, w.signature);
 }
 
 Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p) {
@@ -475,7 +489,7 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
         return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
                           "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
       }
-      return SubmitWritten{{}, nullptr, json::parse(prior->response)};
+      return SubmitWritten{{}, nullptr, prior->response};
     }
   }
   // Without its JSON documents: the write replaces them all.
@@ -508,23 +522,12 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
   SubmitWritten w{std::move(r), nullptr, std::nullopt};
   if (signature) w.signature = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
   if (idem) {
-    json resp = submit_answer(p.t, std::move(w));  // a copy of the target: p stays as it is
-    SG_TRY(store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp.dump()}, now));
+    std::string resp = submit_answer(t, w);
+    SG_TRY(
+        store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp}, now));
     return SubmitWritten{{}, nullptr, std::move(resp)};
   }
   return w;
-}
-
-Result<json> ReportingService::submit(const Actor& a, std::int64_t unit, const std::string& form,
-                                      const std::string& period, const json& body,
-                                      const std::optional<IdempotencyKey>& idem) {
-  std::shared_ptr<SubmitPlan> plan;
-  SG_ASSIGN_OR_RETURN(auto early, plan_submit(a, unit, form, period, body, idem, plan));
-  if (!plan) return early;
-  auto done = store_.write([&](store::Conn& c) { return write_submit(c, *plan); });
-  if (!done.ok()) return std::move(done).error();
-  changed();
-  return submit_answer(std::move(plan->t), std::move(*done));
 }
 
 void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std::string& form,
@@ -532,7 +535,8 @@ void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std
                                     const std::optional<IdempotencyKey>& idem,
                                     std::function<void(SubmitAnswer)> done) {
   std::shared_ptr<SubmitPlan> plan;
-  auto early = std::make_shared<Result<json>>(plan_submit(a, unit, form, period, body, idem, plan));
+  auto early =
+      std::make_shared<Result<std::string>>(plan_submit(a, unit, form, period, body, idem, plan));
   if (!early->ok() || !plan) return done([early] { return std::move(*early); });
   store_.write_async([this, plan](store::Conn& c) { return write_submit(c, *plan); },
                      [this, plan, done = std::move(done)](Result<SubmitWritten> r) {
@@ -542,9 +546,9 @@ void ReportingService::submit_async(const Actor& a, std::int64_t unit, const std
                        auto written = std::make_shared<Result<SubmitWritten>>(std::move(r));
                        // NOTE: called once (Response::finish), so it may take the plan and the
                        // row apart.
-                       done([this, plan, written]() -> Result<json> {
+                       done([this, plan, written]() -> Result<std::string> {
                          if (!written->ok()) return written->error();
-                         return submit_answer(std::move(plan->t), std::move(**written));
+                         return submit_answer(plan->t, **written);
                        });
                      });
 }

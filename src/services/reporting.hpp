@@ -44,17 +44,15 @@ class ReportingService {
                         const json& body);
   Result<json> save_draft(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                           const json& body);
-  Result<json> submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
-                      const json& body, const std::optional<IdempotencyKey>& idem);
-  // The answer to a submit, made when called. submit_async hands it over from the store's writer
-  // thread, which should not spend its time building and serialising the JSON (issue #6): call
-  // it on another thread. Callable once.
-  using SubmitAnswer = std::function<Result<json>()>;
-  // submit() without waiting for the commit: the checks and edit rules run on the caller's
-  // thread, the write is queued to the store's writer, and done(answer) is called once the write
-  // is durable or failed: then on the store's completion or writer thread (see Store::write_async:
-  // `done` must be quick), or at once on the caller's thread when a check fails or the key was
-  // already answered.
+  // The answer to a submit (its JSON text), made when called. submit_async hands it over from the
+  // store's writer thread, which should not spend its time building and printing the JSON (issue
+  // #6): call it on another thread. Callable once.
+  using SubmitAnswer = std::function<Result<std::string>()>;
+  // A submit, answered without waiting for the commit: the checks and edit rules run on the
+  // caller's thread, the write is queued to the store's writer, and done(answer) is called once the
+  // write is durable or failed: then on the store's completion or writer thread (see
+  // Store::write_async: `done` must be quick), or at once on the caller's thread when a check fails
+  // or the key was already answered.
   void submit_async(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
                     const json& body, const std::optional<IdempotencyKey>& idem,
                     std::function<void(SubmitAnswer)> done);
@@ -88,15 +86,15 @@ class ReportingService {
  private:
   // The part of a submit before its write. Returns the answer and leaves `plan` empty when it is
   // already known (an Idempotency-Key answered before); otherwise sets `plan`.
-  Result<json> plan_submit(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
-                           const json& body, const std::optional<IdempotencyKey>& idem,
-                           std::shared_ptr<SubmitPlan>& plan);
+  Result<std::string> plan_submit(const Actor& a, std::int64_t unit, const std::string& form,
+                                  const std::string& period, const json& body,
+                                  const std::optional<IdempotencyKey>& idem,
+                                  std::shared_ptr<SubmitPlan>& plan);
   // The write of a submit, inside the store's write transaction. The answer is built there only
   // when it must be stored with an Idempotency-Key; otherwise later, by submit_answer.
   Result<SubmitWritten> write_submit(store::Conn& c, const SubmitPlan& p);
-  // The answer to a submit, from the plan's target and what was written; made once per submit, so
-  // it consumes both and moves their documents into the answer.
-  json submit_answer(Target t, SubmitWritten&& w);
+  // The answer to a submit (JSON text), from the plan's target and what was written.
+  std::string submit_answer(const Target& t, const SubmitWritten& w);
   // Both read in one snapshot of the database (Store::read_snapshot); the overloads taking a
   // connection read on one the caller already holds.
   Result<Target> resolve(const Actor& a, std::int64_t unit, const std::string& form, const std::string& period,
@@ -106,12 +104,17 @@ class ReportingService {
   Result<json> evaluate(const Target& t, const json& values, std::vector<rules::RuleResult>* all = nullptr);
   Result<json> evaluate(store::Conn& c, const Target& t, const json& values,
                         std::vector<rules::RuleResult>* all = nullptr);
-  Result<json> plan_submit_on(store::Conn& c, const Actor& a, std::int64_t unit, const std::string& form,
-                              const std::string& period, const json& body,
-                              const std::optional<IdempotencyKey>& idem, std::shared_ptr<SubmitPlan>& plan);
-  // A submission as answered (the target's current row, or "not_started" without one). Takes the
-  // target by value: a caller done with it moves it in and its documents are not copied.
-  json submission_json(Target t, bool with_events);
+  Result<std::string> plan_submit_on(store::Conn& c, const Actor& a, std::int64_t unit,
+                                     const std::string& form, const std::string& period,
+                                     const json& body, const std::optional<IdempotencyKey>& idem,
+                                     std::shared_ptr<SubmitPlan>& plan);
+  // A submission as answered, as JSON text: the target with `row` as its current row ("not_started"
+  // when null), and `signature` when not null. Written with JsonWriter (issue #6), keys in
+  // nlohmann's order, so that it reads as nlohmann would print it.
+  std::string submission_text(const Target& t, const store::SubmissionRow* row, bool with_events,
+                              const json& signature = nullptr);
+  // submission_text of the target's current row, as a JSON value.
+  json submission_json(const Target& t, bool with_events);
 
   store::Store& store_;
   FormService& forms_;

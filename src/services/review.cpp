@@ -112,7 +112,7 @@ Result<json> ReportingService::review(const Actor& a, std::int64_t unit, const s
   if (!result.ok()) return std::move(result).error();
   changed();
   t.current = std::move(*result);
-  return submission_json(std::move(t), true);
+  return submission_json(t, true);
 }
 
 Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const std::string& form,
@@ -170,7 +170,7 @@ Result<json> ReportingService::revise(const Actor& a, std::int64_t unit, const s
   if (!result.ok()) return std::move(result).error();
   changed();
   t.current = std::move(*result);
-  return submission_json(std::move(t), true);
+  return submission_json(t, true);
 }
 
 }  // namespace statgov::services
