@@ -38,6 +38,8 @@ class JsonWriter {
  private:
   // A comma before an array's or object's every member after the first; nothing after a key.
   void member();
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
   void append_string(std::string_view s);
 
   std::string out_;
