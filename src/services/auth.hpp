@@ -82,9 +82,10 @@ class AuthService {
   Result<Session> login_with_cert(const PeerCert& cert, const std::string& ip, const std::string& totp = "");
   // From the cookie value: the live session and its user, or UNAUTHENTICATED. Unless staff_auth
   // is password, a staff user's every request needs the certificate of that login too, so a
-  // stolen cookie alone is not enough. Never waits for the writer: the session's last-seen time
-  // (at most once a minute) is written in the background, and until that write commits this
-  // process counts the request's time as the session's last-seen time itself.
+  // stolen cookie alone is not enough. Does not wait for the writer to record activity: the
+  // session's last-seen time (at most once a minute) is written in the background, and until that
+  // write commits this process counts the request's time as the session's last-seen time itself.
+  // (Only ending an idle session waits for its delete, once per session.)
   Result<Session> authenticate(const std::string& token, const PeerCert& cert = {});
   Status logout(const std::string& token);
   // Ends every session of the user (all devices), e.g. after a lost laptop.
