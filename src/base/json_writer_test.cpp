@@ -8,6 +8,7 @@ namespace statgov {
 namespace {
 
 using nlohmann::json;
+using namespace std::string_literals;
 
 std::string nlohmann_dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -20,7 +21,7 @@ const std::vector<std::string> kStrings = {
     "株洲市统计局",
     "quote \" backslash \\ slash /",
     "\b\f\n\r\t",
-    std::string("nul \0 and \x01\x1f", 15),
+    "nul \0 and \x01\x1f"s,  // with the NUL: a std::string literal
     "\x7f del",
     "emoji \xF0\x9F\x93\x8A and \xE2\x80\xA8",
     "bad \xC3\x28 utf-8",
