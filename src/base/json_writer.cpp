@@ -7,6 +7,13 @@
 
 namespace statgov {
 
+namespace {
+// As Response::json prints a body: compact, UTF-8 kept, invalid UTF-8 replaced.
+std::string print(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
 JsonWriter::JsonWriter(std::size_t reserve) { out_.reserve(reserve); }
 
 void JsonWriter::member() {
@@ -76,7 +83,7 @@ JsonWriter& JsonWriter::null() {
 
 JsonWriter& JsonWriter::value(const nlohmann::json& v) {
   member();
-  out_ += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out_ += print(v);
   return *this;
 }
 
@@ -91,8 +98,7 @@ void JsonWriter::append_string(std::string_view s) {
   // for) this need not copy; valid text is escaped here as nlohmann escapes it: the two-character
   // escapes, \u00xx (lower case) for the other control characters, everything else as it is.
   if (!is_valid_utf8(s)) {
-    out_ += nlohmann::json(std::string(s))
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out_ += print(nlohmann::json(std::string(s)));
     return;
   }
   out_ += '"';
