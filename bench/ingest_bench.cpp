@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "args.hpp"
+#include "store/sqlite_memory.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -86,6 +87,7 @@ double percentile(std::vector<double>& v, double p) {
 }
 
 double raw_sqlite_rate(const std::string& path, int per_tx, double seconds) {
+  statgov::store::configure_sqlite();  // SQLite set up as the server sets it up
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE IF NOT EXISTS raw "

@@ -2,6 +2,7 @@
 #include "store/conn.hpp"
 
 #include "store/postgres.hpp"
+#include "store/sqlite_memory.hpp"
 #include "store/sqlite_vfs.hpp"
 
 #include <spdlog/spdlog.h>
@@ -74,11 +75,7 @@ Result<Conn> Conn::open(const std::string& path, bool read_only) {
     SG_ASSIGN_OR_RETURN(auto pg, pg_open(path, read_only));
     return Conn(std::move(pg));
   }
-  // Once, before SQLite's first use in the process: no memory statistics. With them on, every
-  // allocation SQLite makes takes one mutex shared by all connections (the writer's and every
-  // reader's, on different threads). If SQLite is already in use, the call fails and changes nothing.
-  static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  (void)no_memstatus;
+  configure_sqlite();  // before SQLite's first use in the process (sqlite_memory.hpp)
   sqlite3* db = nullptr;
   int flags = (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
               SQLITE_OPEN_NOMUTEX;

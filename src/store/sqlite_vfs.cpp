@@ -21,6 +21,8 @@
 //   left.)
 #include "store/sqlite_vfs.hpp"
 
+#include "store/sqlite_memory.hpp"
+
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
@@ -239,6 +241,7 @@ const char* wal_buffering_vfs() {
   static std::once_flag once;
   static const char* registered = nullptr;
   std::call_once(once, [] {
+    configure_sqlite();  // registering a VFS starts SQLite: its set-up comes first
     base_vfs = sqlite3_vfs_find(nullptr);
     if (!base_vfs || base_vfs->iVersion < 3) return;
     vfs = *base_vfs;
