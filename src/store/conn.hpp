@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace statgov::store {
 
@@ -44,16 +45,51 @@ struct WriteCache {
   std::int64_t stored_seq = 0;  // change_seq.value when the batch began
 };
 
+// What a connection keeps beside a cached SQLite statement: whether a Stmt has it now, and its
+// parameters' names. SQLite looks a name up by walking the statement's list of names and comparing
+// each (sqlite3_bind_parameter_index: about 200 instructions, 10k per submit, issue #6); callers
+// set parameters mostly in the order the statement names them, so the lookup here starts after the
+// last one found and usually matches at once.
+struct CachedStmt {
+  sqlite3_stmt* stmt = nullptr;
+  bool in_use = false;
+  std::vector<std::string> names;  // [i]: parameter i + 1's name ("" for a bare ?)
+  std::size_t next = 0;            // where the next lookup starts
+
+  explicit CachedStmt(sqlite3_stmt* s) : stmt(s) {
+    const int n = sqlite3_bind_parameter_count(s);
+    names.reserve(static_cast<std::size_t>(n));
+    for (int i = 1; i <= n; ++i) {
+      const char* name = sqlite3_bind_parameter_name(s, i);
+      names.emplace_back(name ? name : "");
+    }
+  }
+  // 1-based, 0 if the statement has no parameter of that name (as sqlite3_bind_parameter_index).
+  int index_of(const char* name) {
+    const std::size_t n = names.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t i = next + k;
+      if (i >= n) i -= n;
+      if (!names[i].empty() && names[i] == name) {
+        next = i + 1 == n ? 0 : i + 1;
+        return static_cast<int>(i + 1);
+      }
+    }
+    return 0;
+  }
+};
+
 class Stmt {
  public:
-  // in_use: the connection's cache flag of a cached statement (reset, not finalized, at the end).
-  Stmt(sqlite3* db, sqlite3_stmt* s, bool* in_use = nullptr) : db_(db), s_(s), in_use_(in_use) {}
+  // cached: the connection's entry of a cached statement (reset, not finalized, at the end).
+  Stmt(sqlite3* db, sqlite3_stmt* s, CachedStmt* cached = nullptr)
+      : db_(db), s_(s), cached_(cached) {}
   // PostgreSQL: `owned` statements are deleted at the end, cached ones handed back.
   Stmt(PgStmt* p, bool owned) : pg_(p), pg_owned_(owned) {}
   Stmt(Stmt&& o) noexcept
-      : db_(o.db_), s_(o.s_), in_use_(o.in_use_), pg_(o.pg_), pg_owned_(o.pg_owned_) {
+      : db_(o.db_), s_(o.s_), cached_(o.cached_), pg_(o.pg_), pg_owned_(o.pg_owned_) {
     o.s_ = nullptr;
-    o.in_use_ = nullptr;
+    o.cached_ = nullptr;
     o.pg_ = nullptr;
   }
   Stmt(const Stmt&) = delete;
@@ -62,10 +98,10 @@ class Stmt {
   ~Stmt() {
     if (pg_) [[unlikely]] {
       pg_release();
-    } else if (in_use_) {
+    } else if (cached_) {
       sqlite3_reset(s_);
       sqlite3_clear_bindings(s_);
-      *in_use_ = false;
+      cached_->in_use = false;
     } else {
       sqlite3_finalize(s_);
     }
@@ -166,6 +202,7 @@ class Stmt {
  private:
   int param_index(const char* name) const {
     if (pg_) [[unlikely]] return pg_param_index(name);
+    if (cached_) return cached_->index_of(name);
     return sqlite3_bind_parameter_index(s_, name);
   }
   Result<bool> sqlite_step();
@@ -186,7 +223,7 @@ class Stmt {
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* s_ = nullptr;
-  bool* in_use_ = nullptr;
+  CachedStmt* cached_ = nullptr;
   PgStmt* pg_ = nullptr;
   bool pg_owned_ = false;
 };
@@ -245,12 +282,13 @@ class Conn {
   Result<Stmt> pg_prepare(std::string_view sql);
   Status pg_exec_script(const std::string& sql);
 
-  struct Cached {
-    sqlite3_stmt* stmt = nullptr;
-    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
+  // Found by a statement's text without copying it (the text of a submit's largest is 2 KiB).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, Cached> cache_;
+  std::unordered_map<std::string, std::unique_ptr<CachedStmt>, TextHash, std::equal_to<>> cache_;
   std::unique_ptr<PgConn> pg_;
   std::optional<WriteCache> write_cache_;
 };

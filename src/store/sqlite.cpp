@@ -111,7 +111,7 @@ Conn::Conn(std::unique_ptr<PgConn> pg) : pg_(std::move(pg)) {}
 Conn::Conn(Conn&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)), pg_(std::move(o.pg_)) { o.db_ = nullptr; }
 
 Conn::~Conn() {
-  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
   if (db_) sqlite3_close_v2(db_);
 }
 
@@ -146,19 +146,19 @@ Status Conn::ensure_connected() {
 
 Result<Stmt> Conn::prepare(std::string_view sql) {
   if (pg_) return pg_prepare(sql);
-  auto it = cache_.find(std::string(sql));
-  if (it != cache_.end() && !*it->second.in_use) {
-    *it->second.in_use = true;
-    return Stmt(db_, it->second.stmt, it->second.in_use.get());
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second->in_use) {
+    it->second->in_use = true;
+    return Stmt(db_, it->second->stmt, it->second.get());
   }
   if (it == cache_.end() && cache_.size() < 512) {
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) return sqlite_error(db_, sql);
     auto& c = cache_[std::string(sql)];
-    c.stmt = s;
-    *c.in_use = true;
-    return Stmt(db_, s, c.in_use.get());
+    c = std::make_unique<CachedStmt>(s);
+    c->in_use = true;
+    return Stmt(db_, s, c.get());
   }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);

@@ -479,6 +479,36 @@ TEST_F(StoreTest, SubmissionAndAuditWritesOutsideAWriterBatchAreRefused) {
   EXPECT_EQ(audit_entries(), entries);
 }
 
+// A cached statement's named parameters bind by name whatever the order they are set in (the
+// lookup starts after the last name found), a name that is the start of another is not taken for
+// it, a name the statement lacks binds nothing, and each use of the statement starts with every
+// parameter unbound (NULL).
+TEST_F(StoreTest, NamedParametersBindByNameInAnyOrderOnACachedStatement) {
+  auto c = Conn::open(db_->target(), false);
+  ASSERT_TRUE(c.ok()) << c.error().message_en;
+  const std::string sql =
+      "SELECT CAST(:a AS TEXT) || '-' || CAST(:ab AS TEXT) || '-' || CAST(:b AS TEXT) || '-' || "
+      "CAST(:a AS TEXT), CAST(:ab AS TEXT)";
+  auto run = [&](const std::vector<std::pair<const char*, std::string>>& params)
+      -> std::optional<std::string> {
+    auto st = c->prepare(sql);
+    EXPECT_TRUE(st.ok());
+    if (!st.ok()) return std::nullopt;
+    for (const auto& [name, value] : params) st->set(name, value);
+    st->set(":missing", std::string("m"));
+    auto row = st->step();
+    EXPECT_TRUE(row.ok() && *row);
+    if (!row.ok() || !*row || st->is_null(0)) return std::nullopt;
+    return st->text(0);
+  };
+  EXPECT_EQ(run({{":a", "1"}, {":ab", "2"}, {":b", "3"}}), "1-2-3-1");
+  EXPECT_EQ(run({{":b", "x"}, {":a", "y"}, {":ab", "z"}}), "y-z-x-y");
+  EXPECT_EQ(run({{":ab", "p"}, {":b", "q"}, {":ab", "s"}, {":a", "r"}}), "r-s-q-r");
+  // The last use ended with :a, so this lookup of :a starts at :ab.
+  EXPECT_EQ(run({{":a", "1"}, {":ab", "2"}, {":b", "3"}}), "1-2-3-1");
+  EXPECT_EQ(run({{":a", "1"}, {":b", "3"}}), std::nullopt);  // :ab unbound since the last use
+}
+
 // ---- PostgreSQL only: the connection going away ------------------------------------------------
 
 // Ends every other session on the test database, as a server restart or failover does.
