@@ -29,6 +29,22 @@ std::string contains_sql(const Conn& c, std::string_view col, std::string_view p
   return fmt::format("{}({}, {}) > 0", c.dialect() == Dialect::postgres ? "strpos" : "instr", col, param);
 }
 
+// A statement's text followed by its scope condition, for both kinds of scope (scope_sql differs
+// only in whether the scope names a unit), built once: for the reads every submit makes.
+struct ScopedSql {
+  std::string any_unit, one_unit;
+  const std::string& operator()(const domain::Scope& s) const {
+    return s.unit_id ? one_unit : any_unit;
+  }
+};
+ScopedSql scoped_sql(std::string_view head, std::string_view region_col,
+                     std::string_view unit_col) {
+  domain::Scope unit;
+  unit.unit_id = 0;
+  return {std::string(head) + scope_sql(domain::Scope{}, region_col, unit_col),
+          std::string(head) + scope_sql(unit, region_col, unit_col)};
+}
+
 void bind_scope(Stmt& st, const domain::Scope& s) {
   st.set(":scope_region", s.region_prefix);
   if (s.unit_id) st.set(":scope_unit", *s.unit_id);
@@ -347,9 +363,12 @@ namespace {
 Result<std::optional<SubmissionRow>> find_submission_row(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
                                                          std::string_view form, std::string_view period,
                                                          bool documents) {
-  static const std::string head = fmt::format(
-      "SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = :form AND period = :period", kSubmissionCols);
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(head + scope_sql(scope, "region", "unit_id")));
+  static const ScopedSql sql =
+      scoped_sql(fmt::format("SELECT {} FROM submissions WHERE unit_id = :unit AND form_code = "
+                             ":form AND period = :period",
+                             kSubmissionCols),
+                 "region", "unit_id");
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(sql(scope)));
   st.set(":unit", unit_id).set(":form", form).set(":period", period);
   bind_scope(st, scope);
   return first<SubmissionRow>(st, [documents](const Stmt& s) { return submission_row(s, documents); });
@@ -373,11 +392,11 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
   // One row: each period's submission columns (NULL where there is none), then the unit's. The
   // submissions' scope is on their own region (stamped when written), as in find_submission, not
   // on the unit's region of today. The statement up to its scope condition is built once (it runs
-  // on every submit).
+  // on every submit), with each kind of scope condition.
   // NOTE: a join per period, not `s.period IN (:p0, :p1, :p2)`: SQLite runs an IN list through a
   // temporary b-tree, with its own page cache, made and dropped at every execution (issue #6:
   // 518k -> 498k instructions per submit, bench/ir_per_submit.sh).
-  static const std::string head = [] {
+  static const ScopedSql sql = [] {
     std::string cols, joins;
     for (int i = 0; i < 3; ++i) {
       const std::string s = fmt::format("s{}", i);
@@ -388,12 +407,12 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
           " AND substr({0}.region, 1, length(:scope_region)) = :scope_region",
           s, i);
     }
-    return fmt::format(
-        "SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form)"
-        " FROM units u{} WHERE u.id = :id",
-        cols, qualified(kUnitCols, "u"), joins);
+    return scoped_sql(fmt::format("SELECT {}{}, (SELECT MAX(version) FROM forms WHERE code = :form)"
+                                  " FROM units u{} WHERE u.id = :id",
+                                  cols, qualified(kUnitCols, "u"), joins),
+                      "u.region", "u.id");
   }();
-  SG_ASSIGN_OR_RETURN(auto st, c.prepare(head + scope_sql(scope, "u.region", "u.id")));
+  SG_ASSIGN_OR_RETURN(auto st, c.prepare(sql(scope)));
   st.set(":id", unit_id).set(":form", form).set(":p0", periods[0]).set(":p1", periods[1]).set(":p2", periods[2]);
   bind_scope(st, scope);
   UnitSubmissions out;
