@@ -768,7 +768,7 @@ Result<RuleSet> RuleSet::compile(const std::vector<RuleSpec>& specs,
   return set;
 }
 
-std::vector<RuleResult> RuleSet::evaluate(const EvalInput& input) const {
+std::vector<RuleResult> RuleSet::evaluate(const EvalInput& input, bool only_failed) const {
   std::vector<RuleResult> results;
   if (!program_) return results;
   const Program& p = *program_;
@@ -812,31 +812,32 @@ std::vector<RuleResult> RuleSet::evaluate(const EvalInput& input) const {
     return p.slots[k].source == SlotSource::unit_text ? strs[k] != nullptr : !std::isnan(nums[k]);
   };
 
-  results.reserve(p.rules.size());
+  if (!only_failed) results.reserve(p.rules.size());
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
     const CompiledRule& rule = p.rules[r];
     const RuleSpec& spec = specs_[r];
+    Outcome outcome = Outcome::skipped;
+    std::optional<Frame> frame;
+    if (std::all_of(rule.required.begin(), rule.required.end(), present)) {
+      frame.emplace(Frame{rule, nums, strs, p.tolerance});
+      bool ok = frame->boolean(static_cast<std::uint32_t>(rule.root));
+      if (!frame->division_by_zero && !frame->missing)
+        outcome = ok ? Outcome::passed : Outcome::failed;
+    }
+    if (only_failed && outcome != Outcome::failed) continue;
     RuleResult res;
     res.name = spec.name;
     res.severity = spec.severity;
     res.indicators = rule.indicators;
-    res.outcome = Outcome::skipped;
-    bool inputs_present = std::all_of(rule.required.begin(), rule.required.end(), present);
-    if (inputs_present) {
-      Frame frame{rule, nums, strs, p.tolerance};
-      bool ok = frame.boolean(static_cast<std::uint32_t>(rule.root));
-      if (!frame.division_by_zero && !frame.missing) {
-        res.outcome = ok ? Outcome::passed : Outcome::failed;
-      }
-      if (res.outcome == Outcome::failed) {
-        if (rule.message.empty() && !rule.has_message_en) {
-          // A failure with no text would show nothing beside the fields; name the rule instead.
-          res.message = fmt::format("未通过审核公式“{}”：{}", spec.name, spec.expr);
-          res.message_en = fmt::format("rule '{}' failed: {}", spec.name, spec.expr);
-        } else {
-          res.message = render(rule.message, frame, false);
-          res.message_en = rule.has_message_en ? render(rule.message_en, frame, true) : res.message;
-        }
+    res.outcome = outcome;
+    if (outcome == Outcome::failed) {  // then the rule was evaluated: frame holds its values
+      if (rule.message.empty() && !rule.has_message_en) {
+        // A failure with no text would show nothing beside the fields; name the rule instead.
+        res.message = fmt::format("未通过审核公式“{}”：{}", spec.name, spec.expr);
+        res.message_en = fmt::format("rule '{}' failed: {}", spec.name, spec.expr);
+      } else {
+        res.message = render(rule.message, *frame, false);
+        res.message_en = rule.has_message_en ? render(rule.message_en, *frame, true) : res.message;
       }
     }
     results.push_back(std::move(res));

@@ -82,8 +82,9 @@ class RuleSet {
                                  const std::set<std::string, std::less<>>& known_indicators,
                                  CompileOptions options = {});
 
-  // One result per rule, in spec order.
-  std::vector<RuleResult> evaluate(const EvalInput& input) const;
+  // One result per rule, in spec order. only_failed: only the rules that failed (what a submit
+  // keeps), without building the others' results.
+  std::vector<RuleResult> evaluate(const EvalInput& input, bool only_failed = false) const;
 
   const std::vector<RuleSpec>& specs() const { return specs_; }
   // Form codes referenced through form("...").X, sorted and unique: the caller loads only these.

@@ -69,6 +69,46 @@ TEST(RuleSet, NullCurrentMapSkipsRulesThatReadIt) {
   EXPECT_EQ(res[1].outcome, Outcome::passed);
 }
 
+// What a submit asks for: only the failed rules, the same results in the same order as among all.
+TEST(RuleSet, OnlyFailedGivesTheFailedResultsOfAllInOrder) {
+  auto r = RuleSet::compile(industrial_rules(), kKnown);
+  ASSERT_TRUE(r.ok()) << r.error().message_en;
+  ValueMap cur = {{"I01", 10}, {"I01_YTD", 50}, {"I03", 5}, {"I04", 9}, {"I05", 1}};
+  ValueMap prev = {{"I01_YTD", 30}};
+  ValueMap ly = {{"I01", 4}};
+  EvalInput in;
+  in.current = &cur;
+  in.prev = &prev;
+  in.ly = &ly;
+  in.period = {2026, 3, 1};
+  in.other_forms["202-1"] = {{"E01", 0.5}};
+  const auto all = r->evaluate(in);
+  ASSERT_EQ(all.size(), 4U);
+  // export 9 > sales 5 fails; 30 + 10 != 50 fails; 10 / 4 - 1 > 0.5 fails; 0.5 <= 1 passes.
+  EXPECT_EQ(all[3].outcome, Outcome::passed);
+  const auto failed = r->evaluate(in, true);
+  std::vector<const RuleResult*> expected;
+  for (const auto& res : all) {
+    if (res.outcome == Outcome::failed) expected.push_back(&res);
+  }
+  ASSERT_EQ(failed.size(), 3U);
+  ASSERT_EQ(failed.size(), expected.size());
+  for (std::size_t i = 0; i < failed.size(); ++i) {
+    EXPECT_EQ(failed[i].name, expected[i]->name);
+    EXPECT_EQ(failed[i].outcome, Outcome::failed);
+    EXPECT_EQ(failed[i].severity, expected[i]->severity);
+    EXPECT_EQ(failed[i].message, expected[i]->message);
+    EXPECT_EQ(failed[i].message_en, expected[i]->message_en);
+    EXPECT_EQ(failed[i].indicators, expected[i]->indicators);
+  }
+  EXPECT_EQ(failed[0].message, "出口交货值(9)不应大于工业销售产值(5)");
+  // Nothing failed: nothing at all.
+  cur = {{"I01", 10}, {"I01_YTD", 40}, {"I03", 9}, {"I04", 5}, {"I05", 1}};
+  ly = {{"I01", 9}};
+  EXPECT_TRUE(r->evaluate(in, true).empty());
+  EXPECT_EQ(r->evaluate(in).size(), 4U);
+}
+
 TEST(RuleSet, ParseSeverity) {
   EXPECT_EQ(*parse_severity("error"), Severity::error);
   EXPECT_EQ(*parse_severity("warning"), Severity::warning);

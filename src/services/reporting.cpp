@@ -192,7 +192,7 @@ Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const j
     SG_ASSIGN_OR_RETURN(auto other, store::find_submission(c, scope, t.unit.id, code, t.period.str()));
     if (other) in.other_forms.emplace(code, to_value_map(other->values));
   }
-  auto results = t.form->rules.evaluate(in);
+  auto results = t.form->rules.evaluate(in, /*only_failed=*/all == nullptr);
   json failed = json::array();
   for (const auto& r : results) {
     if (r.outcome == rules::Outcome::failed) failed.push_back(result_json(r));
