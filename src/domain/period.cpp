@@ -73,10 +73,21 @@ int Period::quarter_number() const {
 }
 
 std::string Period::str() const {
+  // Without fmt: a submit formats a period about ten times (issue #6: 5k instructions per submit
+  // through fmt::format, a tenth of that this way). The same text as "{}M{:02}", "{}Q{}", "{}".
+  std::string s = std::to_string(year_);
   switch (freq_) {
-    case Frequency::month: return fmt::format("{}M{:02}", year_, sub_);
-    case Frequency::quarter: return fmt::format("{}Q{}", year_, sub_);
-    case Frequency::year: return fmt::format("{}", year_);
+    case Frequency::month:
+      s += 'M';
+      if (sub_ >= 0 && sub_ < 10) s += '0';
+      s += std::to_string(sub_);
+      return s;
+    case Frequency::quarter:
+      s += 'Q';
+      s += std::to_string(sub_);
+      return s;
+    case Frequency::year:
+      return s;
   }
   return "";
 }

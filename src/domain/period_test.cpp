@@ -1,5 +1,6 @@
 #include "domain/period.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace statgov::domain {
@@ -32,6 +33,17 @@ TEST(Period, DeadlineIsLocalTime) {
   EXPECT_EQ(format_local(Period::month(2026, 11).deadline(5, 18)), "2026-12-05T18:00:00+08:00");
   EXPECT_EQ(format_utc(Period::month(2026, 12).deadline(5, 18)), "2027-01-05T10:00:00.000Z");
   EXPECT_EQ(format_local(Period::quarter(2026, 3).deadline(15, 17)), "2026-10-15T17:00:00+08:00");
+}
+
+// str() writes what fmt wrote before it was written by hand, for any year and sub-period.
+TEST(Period, TextIsTheFormattedYearAndSubPeriod) {
+  for (int y : {-12, -1, 0, 7, 99, 999, 2026, 10000, 123456}) {
+    for (int m : {-3, -1, 0, 1, 9, 10, 12, 99, 100, 1234}) {
+      EXPECT_EQ(Period::month(y, m).str(), fmt::format("{}M{:02}", y, m));
+      EXPECT_EQ(Period::quarter(y, m).str(), fmt::format("{}Q{}", y, m));
+    }
+    EXPECT_EQ(Period::year(y).str(), fmt::format("{}", y));
+  }
 }
 
 }  // namespace
