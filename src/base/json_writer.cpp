@@ -87,6 +87,12 @@ JsonWriter& JsonWriter::value(const nlohmann::json& v) {
   return *this;
 }
 
+JsonWriter& JsonWriter::raw(std::string_view json_text) {
+  member();
+  out_ += json_text;
+  return *this;
+}
+
 std::string JsonWriter::take() {
   first_.clear();
   after_key_ = false;

@@ -31,6 +31,9 @@ class JsonWriter {
   JsonWriter& boolean(bool v);
   JsonWriter& null();
   JsonWriter& value(const nlohmann::json& v);
+  // A value already printed as JSON text (by nlohmann, compact, as value() would print it),
+  // written as it is: the caller vouches for it.
+  JsonWriter& raw(std::string_view json_text);
 
   // The text so far (complete once every object and array is closed); the writer is empty after.
   std::string take();

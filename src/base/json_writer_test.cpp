@@ -80,5 +80,17 @@ TEST(JsonWriter, ScalarsAndNesting) {
   EXPECT_EQ(w.take(), "[1]");
 }
 
+// A value given as printed text takes its place among the members like any other value.
+TEST(JsonWriter, RawTextIsAValueInItsPlace) {
+  const json doc = {{"a", 1.5}, {"b", json::array({"x", nullptr})}};
+  JsonWriter w;
+  w.begin_object().key("first").raw(nlohmann_dump(doc)).key("list").begin_array();
+  w.raw("[]").integer(2).raw(nlohmann_dump(doc)).end_array();
+  w.key("z").raw("{}").end_object();
+  const json expected = {
+      {"first", doc}, {"list", json::array({json::array(), 2, doc})}, {"z", json::object()}};
+  EXPECT_EQ(w.take(), nlohmann_dump(expected));
+}
+
 }  // namespace
 }  // namespace statgov

@@ -202,7 +202,9 @@ Result<json> ReportingService::evaluate(store::Conn& c, const Target& t, const j
 }
 
 std::string ReportingService::submission_text(const Target& t, const store::SubmissionRow* row,
-                                              bool with_events, const json& signature) {
+                                              bool with_events, const json& signature,
+                                              const store::DocumentTexts* texts) {
+  if (texts && !texts->ready) texts = nullptr;
   const auto& def = t.form->def;
   auto state = domain::parse_state(row ? row->state : "not_started").value_or(SubmissionState::not_started);
   auto neighbour = [](JsonWriter& w, const std::optional<store::SubmissionRow>& r) {
@@ -243,7 +245,10 @@ std::string ReportingService::submission_text(const Target& t, const store::Subm
     w.end_array();
   }
   w.key("explanations");
-  row ? w.value(row->explanations) : w.begin_object().end_object();
+  if (texts)
+    w.raw(texts->explanations);
+  else
+    row ? w.value(row->explanations) : w.begin_object().end_object();
   w.key("form_code").string(def.code);
   w.key("form_name").string(def.name);
   w.key("form_version").integer(row ? row->form_version : def.version);
@@ -255,7 +260,10 @@ std::string ReportingService::submission_text(const Target& t, const store::Subm
   w.key("prev");
   neighbour(w, t.prev);
   w.key("results");
-  row ? w.value(row->results) : w.begin_array().end_array();
+  if (texts)
+    w.raw(texts->results);
+  else
+    row ? w.value(row->results) : w.begin_array().end_array();
   if (!signature.is_null()) w.key("signature").value(signature);
   w.key("state").string(row ? row->state : "not_started");
   w.key("unit_id").integer(t.unit.id);
@@ -264,7 +272,10 @@ std::string ReportingService::submission_text(const Target& t, const store::Subm
   row ? w.string(row->updated_at) : w.null();
   w.key("uscc").string(t.unit.uscc);
   w.key("values");
-  row ? w.value(row->values) : w.begin_object().end_object();
+  if (texts)
+    w.raw(texts->values);
+  else
+    row ? w.value(row->values) : w.begin_object().end_object();
   w.key("version").integer(row ? row->version : 0);
   w.end_object();
   return w.take();
@@ -381,6 +392,7 @@ struct ReportingService::SubmitPlan {
   Actor actor;
   Target t;
   json values, kept, results;
+  store::DocumentTexts texts;  // values, kept, results printed, on the io thread that checked them
   std::optional<SignatureClaim> claim;
   std::optional<IdempotencyKey> idem;
   std::string now;
@@ -458,6 +470,7 @@ Result<std::string> ReportingService::plan_submit_on(store::Conn& c, const Actor
   p->values = values;
   p->kept = std::move(kept);
   p->results = std::move(results);
+  p->texts = {p->values.dump(), p->kept.dump(), p->results.dump(), true};
   p->claim = std::move(claim);
   p->idem = idem;
   p->now = format_utc(clock_.now());
@@ -467,14 +480,15 @@ Result<std::string> ReportingService::plan_submit_on(store::Conn& c, const Actor
 }
 
 struct ReportingService::SubmitWritten {
-  store::SubmissionRow row;
-  json signature;             // null, or {key_id, payload_sha256}
+  store::SubmissionRow row;  // its JSON documents empty: `texts` stand for them
+  store::DocumentTexts texts;
+  json signature;                     // null, or {key_id, payload_sha256}
   std::optional<std::string> answer;  // set: the answer is already made (an Idempotency-Key)
 };
 
 std::string ReportingService::submit_answer(const Target& t, const SubmitWritten& w) {
   if (w.answer) return *w.answer;
-  return submission_text(t, &w.row, false, w.signature);
+  return submission_text(t, &w.row, false, w.signature, &w.texts);
 }
 
 Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Conn& c, const SubmitPlan& p) {
@@ -489,7 +503,9 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
         return make_error(ErrorKind::unprocessable, "IDEMPOTENCY_KEY_REUSED",
                           "该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request");
       }
-      return SubmitWritten{{}, nullptr, prior->response};
+      SubmitWritten w;
+      w.answer = prior->response;
+      return w;
     }
   }
   // Without its JSON documents: the write replaces them all.
@@ -498,16 +514,15 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
   SG_ASSIGN_OR_RETURN(auto r, next_row(t, cur, domain::SubmissionAction::submit));
   r.version = (cur ? cur->version : 0) + 1;
   if (r.first_submitted_at.empty()) r.first_submitted_at = now;
-  r.values = p.values;
-  r.explanations = p.kept;
-  r.results = p.results;
+  // The row's JSON documents stay empty: the plan's texts (the same documents, printed once on the
+  // io thread that checked them) are what is written and answered.
+  store::DocumentTexts texts = p.texts;
   r.updated_at = now;
   std::optional<store::SignatureRow> signature;
   if (p.claim) {
     SG_ASSIGN_OR_RETURN(signature, check_submission_signature(c, *p.claim, t.unit, r.form_code, r.period, p.values,
                                                               r.version, now, a.user.login));
   }
-  store::DocumentTexts texts;  // written twice (row and version), dumped once
   SG_TRY(store::save_submission(c, r, &texts));
   if (signature) {
     signature->submission_id = r.id;
@@ -519,13 +534,17 @@ Result<ReportingService::SubmitWritten> ReportingService::write_submit(store::Co
                              fmt::format("submission:{}/{}/{}", t.unit.id, r.form_code, r.period),
                              {{"version", r.version}, {"ip", a.ip},
                               {"signed_with", signature ? json(signature->key_id) : json(nullptr)}}));
-  SubmitWritten w{std::move(r), nullptr, std::nullopt};
+  SubmitWritten w;
+  w.row = std::move(r);
+  w.texts = std::move(texts);
   if (signature) w.signature = {{"key_id", signature->key_id}, {"payload_sha256", signature->payload_sha256}};
   if (idem) {
     std::string resp = submit_answer(t, w);
     SG_TRY(
         store::insert_idempotency(c, a.user.id, idem->key, {idem->request_hash, 200, resp}, now));
-    return SubmitWritten{{}, nullptr, std::move(resp)};
+    SubmitWritten stored;
+    stored.answer = std::move(resp);
+    return stored;
   }
   return w;
 }

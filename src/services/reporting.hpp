@@ -110,9 +110,11 @@ class ReportingService {
                                      std::shared_ptr<SubmitPlan>& plan);
   // A submission as answered, as JSON text: the target with `row` as its current row ("not_started"
   // when null), and `signature` when not null. Written with JsonWriter (issue #6), keys in
-  // nlohmann's order, so that it reads as nlohmann would print it.
+  // nlohmann's order, so that it reads as nlohmann would print it. `texts`, when ready, stand for
+  // the row's three JSON documents (a submit's, printed once when it was checked).
   std::string submission_text(const Target& t, const store::SubmissionRow* row, bool with_events,
-                              const json& signature = nullptr);
+                              const json& signature = nullptr,
+                              const store::DocumentTexts* texts = nullptr);
   // submission_text of the target's current row, as a JSON value.
   json submission_json(const Target& t, bool with_events);
 

@@ -440,8 +440,12 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* t
   s.seq = ++cache->seq;  // written back before the batch's COMMIT
   DocumentTexts own;
   DocumentTexts& docs = texts ? *texts : own;
-  docs.values = s.values.dump();
-  docs.explanations = s.explanations.dump();
+  if (!docs.ready) {
+    docs.values = s.values.dump();
+    docs.explanations = s.explanations.dump();
+    docs.results = s.results.dump();
+    docs.ready = true;
+  }
   if (s.id == 0) {
     // PostgreSQL: the id comes back with the INSERT's answer (lastval() was one statement more).
     // Both texts built once: this runs for every new submission.
@@ -452,10 +456,19 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* t
     static const std::string insert_returning = insert + " RETURNING id";
     const bool returning = c.dialect() == Dialect::postgres;
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(returning ? insert_returning : insert));
-    st.set(":unit", s.unit_id).set(":form", s.form_code).set(":form_version", s.form_version).set(":period", s.period)
-        .set(":region", s.region).set(":state", s.state).set(":version", s.version).set(":vals", docs.values)
-        .set(":explanations", docs.explanations).set(":results", s.results.dump())
-        .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at);
+    st.set(":unit", s.unit_id)
+        .set(":form", s.form_code)
+        .set(":form_version", s.form_version)
+        .set(":period", s.period)
+        .set(":region", s.region)
+        .set(":state", s.state)
+        .set(":version", s.version)
+        .set(":vals", docs.values)
+        .set(":explanations", docs.explanations)
+        .set(":results", docs.results)
+        .set(":updated_at", s.updated_at)
+        .set(":seq", s.seq)
+        .set(":first", s.first_submitted_at);
     if (returning) {
       SG_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) return make_error(ErrorKind::internal, "STORAGE", "插入未返回编号", "INSERT ... RETURNING id gave no row");
@@ -470,9 +483,17 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* t
       "UPDATE submissions SET form_version = :form_version, region = :region, state = :state, version = :version, "
       "vals = :vals, explanations = :explanations, results = :results, updated_at = :updated_at, seq = :seq, "
       "first_submitted_at = NULLIF(:first, '') WHERE id = :id"));
-  st.set(":form_version", s.form_version).set(":region", s.region).set(":state", s.state).set(":version", s.version)
-      .set(":vals", docs.values).set(":explanations", docs.explanations).set(":results", s.results.dump())
-      .set(":updated_at", s.updated_at).set(":seq", s.seq).set(":first", s.first_submitted_at).set(":id", s.id);
+  st.set(":form_version", s.form_version)
+      .set(":region", s.region)
+      .set(":state", s.state)
+      .set(":version", s.version)
+      .set(":vals", docs.values)
+      .set(":explanations", docs.explanations)
+      .set(":results", docs.results)
+      .set(":updated_at", s.updated_at)
+      .set(":seq", s.seq)
+      .set(":first", s.first_submitted_at)
+      .set(":id", s.id);
   SG_TRY(st.exec());
   return s.id;
 }

@@ -129,13 +129,17 @@ struct UnitSubmissions {
 };
 Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scope, std::int64_t unit_id,
                                               std::string_view form, const std::array<std::string, 3>& periods);
-// A row's values and explanations in their stored text (JSON). save_submission can hand them out
-// so that the version row written next stores the same text without dumping it again (issue #6).
+// A row's three JSON documents in their stored text (compact nlohmann dump()). save_submission can
+// hand them out so that the version row written next stores the same text without dumping it
+// again, or take them ready-made (issue #6: a submit prints its documents once, on the thread that
+// checked them, not on the writer's).
 struct DocumentTexts {
-  std::string values, explanations;
+  std::string values, explanations, results;
+  bool ready = false;  // set: these are the row's documents, printed
 };
 // Insert or update the current row (id 0 = insert); returns the id. Bumps the change sequence.
-// `texts`, if given, receives the text written for the values and explanations.
+// `texts`: if ready, the text written for the row's documents (its JSON documents are not read);
+// otherwise, if given, it receives the text written.
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts = nullptr);
 // A version as given (the demo's history, whose version state differs from the row's).
 Status add_version(Conn& c, std::int64_t submission_id, const VersionRow& v);
