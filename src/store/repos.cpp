@@ -435,6 +435,26 @@ Result<UnitSubmissions> find_unit_submissions(Conn& c, const domain::Scope& scop
   return out;
 }
 
+namespace {
+// The row's columns, for its INSERT and its UPDATE (a name a statement lacks binds nothing).
+void bind_submission(Stmt& st, const SubmissionRow& s, const DocumentTexts& docs) {
+  st.set(":id", s.id)
+      .set(":unit", s.unit_id)
+      .set(":form", s.form_code)
+      .set(":form_version", s.form_version)
+      .set(":period", s.period)
+      .set(":region", s.region)
+      .set(":state", s.state)
+      .set(":version", s.version)
+      .set(":vals", docs.values)
+      .set(":explanations", docs.explanations)
+      .set(":results", docs.results)
+      .set(":updated_at", s.updated_at)
+      .set(":seq", s.seq)
+      .set(":first", s.first_submitted_at);
+}
+}  // namespace
+
 Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* texts) {
   SG_ASSIGN_OR_RETURN(WriteCache * cache, batch_cache(c, "save_submission"));
   s.seq = ++cache->seq;  // written back before the batch's COMMIT
@@ -456,19 +476,7 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* t
     static const std::string insert_returning = insert + " RETURNING id";
     const bool returning = c.dialect() == Dialect::postgres;
     SG_ASSIGN_OR_RETURN(auto st, c.prepare(returning ? insert_returning : insert));
-    st.set(":unit", s.unit_id)
-        .set(":form", s.form_code)
-        .set(":form_version", s.form_version)
-        .set(":period", s.period)
-        .set(":region", s.region)
-        .set(":state", s.state)
-        .set(":version", s.version)
-        .set(":vals", docs.values)
-        .set(":explanations", docs.explanations)
-        .set(":results", docs.results)
-        .set(":updated_at", s.updated_at)
-        .set(":seq", s.seq)
-        .set(":first", s.first_submitted_at);
+    bind_submission(st, s, docs);
     if (returning) {
       SG_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) return make_error(ErrorKind::internal, "STORAGE", "插入未返回编号", "INSERT ... RETURNING id gave no row");
@@ -483,17 +491,7 @@ Result<std::int64_t> save_submission(Conn& c, SubmissionRow& s, DocumentTexts* t
       "UPDATE submissions SET form_version = :form_version, region = :region, state = :state, version = :version, "
       "vals = :vals, explanations = :explanations, results = :results, updated_at = :updated_at, seq = :seq, "
       "first_submitted_at = NULLIF(:first, '') WHERE id = :id"));
-  st.set(":form_version", s.form_version)
-      .set(":region", s.region)
-      .set(":state", s.state)
-      .set(":version", s.version)
-      .set(":vals", docs.values)
-      .set(":explanations", docs.explanations)
-      .set(":results", docs.results)
-      .set(":updated_at", s.updated_at)
-      .set(":seq", s.seq)
-      .set(":first", s.first_submitted_at)
-      .set(":id", s.id);
+  bind_submission(st, s, docs);
   SG_TRY(st.exec());
   return s.id;
 }
