@@ -108,7 +108,11 @@ Conn::Conn(sqlite3* db) : db_(db) {}
 
 Conn::Conn(std::unique_ptr<PgConn> pg) : pg_(std::move(pg)) {}
 
-Conn::Conn(Conn&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)), pg_(std::move(o.pg_)) { o.db_ = nullptr; }
+Conn::Conn(Conn&& o) noexcept
+    : db_(o.db_), cache_(std::move(o.cache_)), recent_(o.recent_), pg_(std::move(o.pg_)) {
+  o.db_ = nullptr;
+  o.recent_ = {};
+}
 
 Conn::~Conn() {
   for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
@@ -146,19 +150,26 @@ Status Conn::ensure_connected() {
 
 Result<Stmt> Conn::prepare(std::string_view sql) {
   if (pg_) return pg_prepare(sql);
-  auto it = cache_.find(sql);
-  if (it != cache_.end() && !it->second->in_use) {
-    it->second->in_use = true;
-    return Stmt(db_, it->second->stmt, it->second.get());
+  Recent& recent = recent_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % recent_.size()];
+  CachedStmt* entry = nullptr;
+  if (recent.data == sql.data() && recent.size == sql.size() && *recent.text == sql) {
+    entry = recent.entry;
+  } else if (auto it = cache_.find(sql); it != cache_.end()) {
+    entry = it->second.get();
+    recent = {sql.data(), sql.size(), &it->first, entry};
   }
-  if (it == cache_.end() && cache_.size() < 512) {
+  if (entry && !entry->in_use) {
+    entry->in_use = true;
+    return Stmt(db_, entry->stmt, entry);
+  }
+  if (!entry && cache_.size() < 512) {
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) return sqlite_error(db_, sql);
-    auto& c = cache_[std::string(sql)];
-    c = std::make_unique<CachedStmt>(s);
-    c->in_use = true;
-    return Stmt(db_, s, c.get());
+    auto [it, added] = cache_.emplace(std::string(sql), std::make_unique<CachedStmt>(s));
+    it->second->in_use = true;
+    recent = {sql.data(), sql.size(), &it->first, it->second.get()};
+    return Stmt(db_, s, it->second.get());
   }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);

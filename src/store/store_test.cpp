@@ -509,6 +509,30 @@ TEST_F(StoreTest, NamedParametersBindByNameInAnyOrderOnACachedStatement) {
   EXPECT_EQ(run({{":a", "1"}, {":b", "3"}}), std::nullopt);  // :ab unbound since the last use
 }
 
+// A statement is found by its text, not by where the text is: a buffer rewritten in place (same
+// address, same length) asks for another statement and gets it.
+TEST_F(StoreTest, ACachedStatementIsFoundByItsTextNotItsAddress) {
+  auto c = Conn::open(db_->target(), false);
+  ASSERT_TRUE(c.ok()) << c.error().message_en;
+  std::string sql = "SELECT 1 + 0";
+  auto value = [&]() -> std::int64_t {
+    auto st = c->prepare(sql);
+    EXPECT_TRUE(st.ok());
+    if (!st.ok()) return -1;
+    auto row = st->step();
+    EXPECT_TRUE(row.ok() && *row);
+    return row.ok() && *row ? st->int64(0) : -1;
+  };
+  EXPECT_EQ(value(), 1);
+  EXPECT_EQ(value(), 1);
+  const char* at = sql.data();
+  for (char d : {'2', '3', '1', '2'}) {
+    sql[7] = d;
+    ASSERT_EQ(sql.data(), at);
+    EXPECT_EQ(value(), d - '0') << sql;
+  }
+}
+
 // ---- PostgreSQL only: the connection going away ------------------------------------------------
 
 // Ends every other session on the test database, as a server restart or failover does.
