@@ -295,8 +295,7 @@ class Conn {
   // instead of hashing it (issue #6: 6k instructions per submit).
   struct Recent {
     const char* data = nullptr;
-    std::size_t size = 0;
-    const std::string* text = nullptr;  // cache_'s key: nodes do not move
+    const std::string* text = nullptr;  // cache_'s key: nodes do not move; null while unused
     CachedStmt* entry = nullptr;
   };
   std::array<Recent, 16> recent_{};

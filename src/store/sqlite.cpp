@@ -148,15 +148,23 @@ Status Conn::ensure_connected() {
   return Ok{};
 }
 
+namespace {
+// SQLite compiles a text that is empty or only a comment to no statement at all (and OK).
+Error no_statement(std::string_view sql) {
+  return make_error(ErrorKind::internal, "STORAGE", "SQL 语句为空",
+                    "No SQL statement in: '" + std::string(sql) + "'");
+}
+}  // namespace
+
 Result<Stmt> Conn::prepare(std::string_view sql) {
   if (pg_) return pg_prepare(sql);
   Recent& recent = recent_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % recent_.size()];
   CachedStmt* entry = nullptr;
-  if (recent.data == sql.data() && recent.size == sql.size() && *recent.text == sql) {
+  if (recent.text && recent.data == sql.data() && *recent.text == sql) {
     entry = recent.entry;
   } else if (auto it = cache_.find(sql); it != cache_.end()) {
     entry = it->second.get();
-    recent = {sql.data(), sql.size(), &it->first, entry};
+    recent = {sql.data(), &it->first, entry};
   }
   if (entry && !entry->in_use) {
     entry->in_use = true;
@@ -166,14 +174,16 @@ Result<Stmt> Conn::prepare(std::string_view sql) {
     sqlite3_stmt* s = nullptr;
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) return sqlite_error(db_, sql);
+    if (!s) return no_statement(sql);
     auto [it, added] = cache_.emplace(std::string(sql), std::make_unique<CachedStmt>(s));
     it->second->in_use = true;
-    recent = {sql.data(), sql.size(), &it->first, it->second.get()};
+    recent = {sql.data(), &it->first, it->second.get()};
     return Stmt(db_, s, it->second.get());
   }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(db_, sql);
+  if (!s) return no_statement(sql);
   return Stmt(db_, s);
 }
 

@@ -533,6 +533,24 @@ TEST_F(StoreTest, ACachedStatementIsFoundByItsTextNotItsAddress) {
   }
 }
 
+// A text with no statement in it (empty, a null view, only a comment) is an error, on a fresh
+// connection and after others were cached, not a statement that fails later or a crash.
+TEST_F(StoreTest, PreparingNoStatementIsAnError) {
+  if (store_->dialect() != Dialect::sqlite) GTEST_SKIP() << "SQLite's statement cache";
+  auto c = Conn::open(db_->target(), false);
+  ASSERT_TRUE(c.ok()) << c.error().message_en;
+  for (int round = 0; round < 2; ++round) {
+    for (std::string_view sql :
+         {std::string_view(), std::string_view(""), std::string_view("-- nothing")}) {
+      auto st = c->prepare(sql);
+      ASSERT_FALSE(st.ok()) << "'" << sql << "'";
+      EXPECT_EQ(st.error().code, "STORAGE");
+    }
+    auto ok = c->prepare("SELECT 1");
+    ASSERT_TRUE(ok.ok());
+  }
+}
+
 // ---- PostgreSQL only: the connection going away ------------------------------------------------
 
 // Ends every other session on the test database, as a server restart or failover does.
