@@ -244,11 +244,17 @@ std::string ReportingService::submission_text(const Target& t, const store::Subm
     }
     w.end_array();
   }
+  // A document: the printed text when given, else the row's, else empty.
+  auto document = [&](std::string store::DocumentTexts::*text, json store::SubmissionRow::*value,
+                      const json& empty) {
+    if (texts)
+      w.raw(texts->*text);
+    else
+      w.value(row ? row->*value : empty);
+  };
   w.key("explanations");
-  if (texts)
-    w.raw(texts->explanations);
-  else
-    row ? w.value(row->explanations) : w.begin_object().end_object();
+  document(&store::DocumentTexts::explanations, &store::SubmissionRow::explanations,
+           json::object());
   w.key("form_code").string(def.code);
   w.key("form_name").string(def.name);
   w.key("form_version").integer(row ? row->form_version : def.version);
@@ -260,10 +266,7 @@ std::string ReportingService::submission_text(const Target& t, const store::Subm
   w.key("prev");
   neighbour(w, t.prev);
   w.key("results");
-  if (texts)
-    w.raw(texts->results);
-  else
-    row ? w.value(row->results) : w.begin_array().end_array();
+  document(&store::DocumentTexts::results, &store::SubmissionRow::results, json::array());
   if (!signature.is_null()) w.key("signature").value(signature);
   w.key("state").string(row ? row->state : "not_started");
   w.key("unit_id").integer(t.unit.id);
@@ -272,10 +275,7 @@ std::string ReportingService::submission_text(const Target& t, const store::Subm
   row ? w.string(row->updated_at) : w.null();
   w.key("uscc").string(t.unit.uscc);
   w.key("values");
-  if (texts)
-    w.raw(texts->values);
-  else
-    row ? w.value(row->values) : w.begin_object().end_object();
+  document(&store::DocumentTexts::values, &store::SubmissionRow::values, json::object());
   w.key("version").integer(row ? row->version : 0);
   w.end_object();
   return w.take();
@@ -391,8 +391,8 @@ Result<json> ReportingService::save_draft(const Actor& a, std::int64_t unit, con
 struct ReportingService::SubmitPlan {
   Actor actor;
   Target t;
-  json values, kept, results;
-  store::DocumentTexts texts;  // values, kept, results printed, on the io thread that checked them
+  json values;                 // as checked (the signature covers them)
+  store::DocumentTexts texts;  // the values, kept explanations and failed rules, printed once
   std::optional<SignatureClaim> claim;
   std::optional<IdempotencyKey> idem;
   std::string now;
@@ -468,9 +468,7 @@ Result<std::string> ReportingService::plan_submit_on(store::Conn& c, const Actor
   p->actor = a;
   p->t = std::move(t);
   p->values = values;
-  p->kept = std::move(kept);
-  p->results = std::move(results);
-  p->texts = {p->values.dump(), p->kept.dump(), p->results.dump(), true};
+  p->texts = {values.dump(), kept.dump(), results.dump(), true};
   p->claim = std::move(claim);
   p->idem = idem;
   p->now = format_utc(clock_.now());
