@@ -73,8 +73,8 @@ int Period::quarter_number() const {
 }
 
 std::string Period::str() const {
-  // Without fmt: a submit formats a period about ten times (issue #6: 5k instructions per submit
-  // through fmt::format, a tenth of that this way). The same text as "{}M{:02}", "{}Q{}", "{}".
+  // Without fmt: a submit formats a period about ten times (issue #6, callgrind: 5.1k instructions
+  // per submit through fmt::format, 1.5k this way). The same text as "{}M{:02}", "{}Q{}", "{}".
   std::string s = std::to_string(year_);
   switch (freq_) {
     case Frequency::month:
