@@ -32,7 +32,11 @@ TEST(Kill9, TwoHundredClientsLoseNoAcknowledgedSubmission) {
   o.seconds = 2.5;
   o.kills = 1;
   o.seed = seed;
-  auto demo = run_statgov("--db '" + o.db + "' --data " + o.data + " demo --units 150");
+  // 600 units: 360 industrial x 189 months = 68,040 targets, more than the clients can submit in
+  // the run. With 150 (17,010) they had all been submitted in about a second on SQLite once a
+  // submit got cheaper (issue #6, session 13), sometimes before the kill, which then found nothing
+  // in flight.
+  auto demo = run_statgov("--db '" + o.db + "' --data " + o.data + " demo --units 600");
   ASSERT_EQ(demo.code, 0) << demo.out;
 
   auto n = kill9::run(o, [](const std::string& line) { std::cout << "  " << line << "\n"; });
